@@ -1,0 +1,34 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from config.health import healthz
+from licenses import views as license_views
+from licenses.forms import EmailLoginForm, ThrottledAdminLoginForm
+
+admin.site.login_form = ThrottledAdminLoginForm
+admin.site.site_header = "まもりストア 管理"
+admin.site.site_title = "まもりストア"
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("admin/", admin.site.urls),
+]
+
+urlpatterns += i18n_patterns(
+    path("", license_views.home, name="home"),
+    path("help/", license_views.help_page, name="help"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=EmailLoginForm),
+        name="login",
+    ),
+    path("accounts/signup/", license_views.signup, name="signup"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("licenses/", include("licenses.urls")),
+    path("legal/", include("orders.urls_legal")),
+    prefix_default_language=False,
+)

@@ -1,0 +1,223 @@
+import datetime as dt
+
+from django.contrib import admin
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    ActivationCode,
+    Device,
+    License,
+    LicenseEvent,
+    LicenseStatus,
+    Price,
+    Product,
+    RenewalPath,
+)
+
+
+class PriceInline(admin.TabularInline):
+    model = Price
+    extra = 0
+    fields = ["kind", "term_years", "amount", "valid_from", "valid_until"]
+
+
+class RenewalPathInline(admin.TabularInline):
+    """The product's row of the eligibility matrix (T3, K2, K5): one line per target product."""
+
+    model = RenewalPath
+    fk_name = "from_product"
+    extra = 0
+    fields = ["to_product", "kind", "price_kind", "card_only", "sort_order"]
+    autocomplete_fields = ["to_product"]
+    verbose_name = _("may be renewed as")
+    verbose_name_plural = _("may be renewed as (renewal paths)")
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "name_ja",
+        "line",
+        "edition",
+        "scam_protection",
+        "generation",
+        "seat_limit",
+        "renewable",
+        "sellable",
+    ]
+    list_filter = ["line", "edition", "generation", "renewable", "sellable"]
+    search_fields = ["code", "name_ja", "name_en"]
+    inlines = [PriceInline, RenewalPathInline]
+
+
+@admin.register(Price)
+class PriceAdmin(admin.ModelAdmin):
+    list_display = ["product", "kind", "term_years", "amount", "valid_from", "valid_until"]
+    list_filter = ["kind", "term_years", "product__line"]
+    list_select_related = ["product"]
+    search_fields = ["product__code", "product__name_ja"]
+
+
+@admin.register(RenewalPath)
+class RenewalPathAdmin(admin.ModelAdmin):
+    list_display = ["from_product", "to_product", "kind", "price_kind", "card_only", "sort_order"]
+    list_filter = ["kind", "card_only", "from_product"]
+    list_select_related = ["from_product", "to_product"]
+    list_editable = ["kind", "price_kind", "card_only", "sort_order"]
+    autocomplete_fields = ["from_product", "to_product"]
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return LicenseStatus.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.with_status(self.value())
+        return queryset
+
+
+class ExpiryRangeFilter(admin.SimpleListFilter):
+    title = _("expiry")
+    parameter_name = "expires"
+    RANGES = {
+        "past_year": (_("in the last 12 months"), -365, -1),
+        "next_7": (_("in the next 7 days"), 0, 7),
+        "next_30": (_("in the next 30 days"), 0, 30),
+        "next_90": (_("in the next 90 days"), 0, 90),
+        "later": (_("more than 90 days ahead"), 91, None),
+    }
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _start, _end) in self.RANGES.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() not in self.RANGES:
+            return queryset
+        _label, start, end = self.RANGES[self.value()]
+        today = timezone.localdate()
+        condition = Q(expires_on__gte=today + dt.timedelta(days=start))
+        if end is not None:
+            condition &= Q(expires_on__lte=today + dt.timedelta(days=end))
+        return queryset.filter(condition)
+
+
+class DeviceInline(admin.TabularInline):
+    model = Device
+    extra = 0
+    fields = ["name", "platform", "program_generation", "program_version", "last_seen_at"]
+
+
+class CodeInline(admin.TabularInline):
+    model = ActivationCode
+    extra = 0
+    fields = ["code", "product", "term_years", "state", "redeemed_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class LicenseEventInline(admin.TabularInline):
+    """The ledger, read-only: history is never edited, corrections are new rows."""
+
+    model = LicenseEvent
+    extra = 0
+    fields = [
+        "created_at",
+        "kind",
+        "old_expires_on",
+        "new_expires_on",
+        "old_product",
+        "new_product",
+        "activation_code",
+        "actor",
+        "note",
+    ]
+    readonly_fields = fields
+    can_delete = False
+    ordering = ["-created_at", "-id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(License)
+class LicenseAdmin(admin.ModelAdmin):
+    list_display = [
+        "serial",
+        "owner_email",
+        "product",
+        "expires_on",
+        "status_label",
+        "auto_renew",
+    ]
+    list_filter = [StatusFilter, ExpiryRangeFilter, "product", "auto_renew"]
+    list_select_related = ["product", "owner"]
+    search_fields = ["serial", "owner__email"]
+    date_hierarchy = "expires_on"
+    raw_id_fields = ["owner"]
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [DeviceInline, CodeInline, LicenseEventInline]
+    show_full_result_count = False
+
+    @admin.display(description=_("owner"), ordering="owner__email")
+    def owner_email(self, obj):
+        return obj.owner.email if obj.owner else "—"
+
+    @admin.display(description=_("status"))
+    def status_label(self, obj):
+        return obj.status.label
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = ["name", "license", "platform", "program_version", "program_generation"]
+    list_filter = ["platform", "program_generation"]
+    list_select_related = ["license"]
+    search_fields = ["license__serial", "name"]
+    raw_id_fields = ["license"]
+
+
+@admin.register(ActivationCode)
+class ActivationCodeAdmin(admin.ModelAdmin):
+    list_display = ["code", "product", "term_years", "state", "license", "issued_at"]
+    list_filter = ["state", "term_years", "product"]
+    list_select_related = ["product", "license"]
+    search_fields = ["code", "license__serial"]
+    raw_id_fields = ["license"]
+
+
+@admin.register(LicenseEvent)
+class LicenseEventAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "license",
+        "kind",
+        "old_expires_on",
+        "new_expires_on",
+        "new_product",
+    ]
+    list_filter = ["kind"]
+    list_select_related = ["license", "new_product"]
+    search_fields = ["license__serial"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from licenses.demo import load_demo_data
+
+
+class Command(BaseCommand):
+    help = "Load the demo catalog, accounts and licenses (idempotent; refused when DEBUG is off)."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError(
+                "seed_demo creates accounts with published passwords; it is refused when DEBUG is off."
+            )
+        result = load_demo_data()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {result['products']} products, "
+                f"{result['licenses_created']} new licenses."
+            )
+        )

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "licenses"
+
+urlpatterns = [
+    path("", views.license_list, name="list"),
+    path("register/", views.register_license, name="register"),
+    path("<str:serial>/", views.license_detail, name="detail"),
+    path("<str:serial>/auto-renew/", views.set_auto_renew, name="auto_renew"),
+]

@@ -1,0 +1,95 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import selectors, services, throttle
+from .forms import AutoRenewForm, RegisterLicenseForm, SignupForm
+
+
+def home(request):
+    return render(request, "home.html")
+
+
+def help_page(request):
+    return render(request, "help.html")
+
+
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("licenses:list")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = services.create_customer(
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+            first_name=form.cleaned_data["first_name"],
+            last_name=form.cleaned_data["last_name"],
+        )
+        login(request, user, backend="licenses.auth.EmailBackend")
+        messages.success(request, _("Your account has been created."))
+        return redirect("licenses:list")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+def license_list(request):
+    licenses = list(selectors.customer_licenses(user=request.user))
+    return render(
+        request,
+        "licenses/license_list.html",
+        {"licenses": licenses, "register_form": RegisterLicenseForm()},
+    )
+
+
+@login_required
+def license_detail(request, serial: str):
+    license = selectors.customer_license(user=request.user, serial=serial)
+    return render(
+        request,
+        "licenses/license_detail.html",
+        {
+            "license": license,
+            "devices": list(license.devices.all()),
+            "history": list(selectors.license_history(license=license)),
+        },
+    )
+
+
+@login_required
+def register_license(request):
+    form = RegisterLicenseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            license = services.register_license(
+                user=request.user,
+                serial=form.cleaned_data["serial"],
+                code=form.cleaned_data["activation_code"],
+                address=throttle.client_address(request),
+            )
+        except services.RegistrationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(
+                request,
+                _("License %(serial)s is now in your account.") % {"serial": license.serial},
+            )
+            return redirect("licenses:detail", serial=license.serial)
+    return render(request, "licenses/register.html", {"form": form})
+
+
+@login_required
+@require_POST
+def set_auto_renew(request, serial: str):
+    license = selectors.customer_license(user=request.user, serial=serial)
+    form = AutoRenewForm(request.POST)
+    if form.is_valid():
+        services.set_auto_renew(license=license, enabled=form.cleaned_data["enabled"])
+        if license.auto_renew:
+            messages.success(request, _("Automatic renewal is on."))
+        else:
+            messages.success(request, _("Automatic renewal is off."))
+    return redirect("licenses:detail", serial=license.serial)

@@ -1,0 +1,10 @@
+"""The three documents a customer agrees to at checkout (T4, J2), with the versions in force.
+
+An order records the versions agreed to; change a version here when the text of its page changes.
+"""
+
+DOCUMENT_VERSIONS = {
+    "terms": "2026-04-01",
+    "privacy": "2026-04-01",
+    "tokushoho": "2026-04-01",
+}

@@ -1,0 +1,1 @@
+"""Orders, payments, webhook events and receipts (built by the checkout issues)."""
