@@ -2,9 +2,9 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.i18n import set_language
 
 from config.health import healthz
+from config.i18n import switch_language
 from licenses import views as license_views
 from licenses.forms import EmailLoginForm, ThrottledAdminLoginForm
 
@@ -14,7 +14,7 @@ admin.site.site_title = "まもりストア"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
-    path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/setlang/", switch_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,0 +1,40 @@
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import translation
+
+from tests.factories import UserFactory
+
+pytest_plugins: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Throttle counters live in the cache: every test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Requests activate their language in the test thread; each test starts in Japanese."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture
+def customer(db):
+    return UserFactory(email="hanako@example.com")
+
+
+@pytest.fixture
+def other_customer(db):
+    return UserFactory(email="other@example.com")
+
+
+@pytest.fixture
+def customer_client(client, customer):
+    client.force_login(customer)
+    return client

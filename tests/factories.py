@@ -1,0 +1,114 @@
+"""factory_boy factories: the smallest valid rows, overridden per test."""
+
+import datetime as dt
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from licenses.codes import generate_code
+from licenses.models import (
+    ActivationCode,
+    Device,
+    License,
+    LicenseEvent,
+    Platform,
+    Price,
+    PriceKind,
+    Product,
+    RenewalPath,
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"customer{n}@example.com")
+    username = factory.SelfAttribute("email")
+    first_name = "花子"
+    last_name = "山田"
+
+    @factory.post_generation
+    def password(self, create, extracted, **kwargs):
+        self.set_password(extracted or "correct-horse-2026")
+        if create:
+            self.save(update_fields=["password"])
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    code = factory.Sequence(lambda n: f"product-{n}")
+    name_ja = factory.Sequence(lambda n: f"まもり 製品 {n}")
+    name_en = factory.Sequence(lambda n: f"Mamori product {n}")
+    line = Product.Line.CLOUD
+    edition = Product.Edition.CLOUD
+    generation = 2026
+    seat_limit = 3
+    platform_scope = Product.PlatformScope.MULTI
+
+
+class PriceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Price
+
+    product = factory.SubFactory(ProductFactory)
+    term_years = 1
+    kind = PriceKind.RENEWAL
+    amount = 5980
+    valid_from = dt.date(2026, 1, 1)
+
+
+class RenewalPathFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RenewalPath
+
+    from_product = factory.SubFactory(ProductFactory)
+    to_product = factory.SelfAttribute("from_product")
+    kind = RenewalPath.Kind.SAME
+
+
+class LicenseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = License
+
+    serial = factory.Sequence(lambda n: f"MAMO-TEST-{n // 10000 % 10000:04d}-{n % 10000:04d}")
+    owner = factory.SubFactory(UserFactory)
+    product = factory.SubFactory(ProductFactory)
+    seats = 3
+    expires_on = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=100))
+    starts_on = factory.LazyAttribute(lambda o: o.expires_on - dt.timedelta(days=365))
+
+
+class DeviceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Device
+
+    license = factory.SubFactory(LicenseFactory)
+    name = factory.Sequence(lambda n: f"PC {n}")
+    platform = Platform.WINDOWS
+    program_generation = 2026
+    program_version = "18.0.1205"
+
+
+class ActivationCodeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ActivationCode
+
+    code = factory.LazyFunction(generate_code)
+    product = factory.SubFactory(ProductFactory)
+    term_years = 1
+
+
+class LicenseEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LicenseEvent
+
+    license = factory.SubFactory(LicenseFactory)
+    kind = LicenseEvent.Kind.CREATED
+    new_expires_on = factory.SelfAttribute("license.expires_on")
+    new_product = factory.SelfAttribute("license.product")

@@ -1,0 +1,107 @@
+"""Django admin: every page loads; support staff read but do not change (DESIGN 1)."""
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from licenses.services import SUPPORT_GROUP
+from tests.factories import (
+    ActivationCodeFactory,
+    DeviceFactory,
+    LicenseEventFactory,
+    LicenseFactory,
+    PriceFactory,
+    RenewalPathFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def operator_client(client):
+    client.force_login(UserFactory(email="admin@example.com", is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.fixture
+def rows():
+    license = LicenseFactory()
+    return {
+        "license": license,
+        "device": DeviceFactory(license=license),
+        "activationcode": ActivationCodeFactory(product=license.product),
+        "licenseevent": LicenseEventFactory(license=license),
+        "price": PriceFactory(product=license.product),
+        "renewalpath": RenewalPathFactory(from_product=license.product),
+        "product": license.product,
+    }
+
+
+def registered_models():
+    return [
+        model for model in admin.site._registry if model._meta.app_label in {"licenses", "orders"}
+    ]
+
+
+@pytest.mark.parametrize("model", registered_models(), ids=lambda m: m._meta.model_name)
+def test_every_admin_changelist_and_change_form_loads(operator_client, rows, model):
+    opts = model._meta
+    changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    assert operator_client.get(changelist).status_code == 200
+    row = rows[opts.model_name]
+    change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[row.pk])
+    assert operator_client.get(change).status_code == 200
+    add = reverse(f"admin:{opts.app_label}_{opts.model_name}_add")
+    assert operator_client.get(add).status_code in (200, 403)  # the ledger cannot be added to
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["status=active", "status=expiring_soon", "status=expired", "status=lapsed", "status=revoked",
+     "expires=next_30", "expires=past_year", "expires=later"],
+)  # fmt: skip
+def test_license_changelist_filters(operator_client, rows, query):
+    response = operator_client.get(reverse("admin:licenses_license_changelist") + "?" + query)
+    assert response.status_code == 200
+
+
+def test_license_search_by_serial_and_owner_email(operator_client, rows):
+    license = rows["license"]
+    url = reverse("admin:licenses_license_changelist")
+    assert license.serial in operator_client.get(url, {"q": license.serial}).content.decode()
+    page = operator_client.get(url, {"q": license.owner.email}).content.decode()
+    assert license.serial in page
+
+
+def test_ledger_is_read_only_in_admin(operator_client, rows):
+    event = rows["licenseevent"]
+    url = reverse("admin:licenses_licenseevent_change", args=[event.pk])
+    response = operator_client.post(url, {"kind": "adjusted", "new_expires_on": "2030-01-01"})
+    assert response.status_code == 403
+    event.refresh_from_db()
+    assert event.kind == "created"
+
+
+def test_renewal_paths_are_edited_as_the_products_matrix(operator_client, rows):
+    product = rows["product"]
+    page = operator_client.get(
+        reverse("admin:licenses_product_change", args=[product.pk])
+    ).content.decode()
+    assert "renewal_paths-TOTAL_FORMS" in page
+
+
+def test_support_staff_can_read_licenses_but_not_change_them(client, rows):
+    support = UserFactory(email="support@example.com", is_staff=True)
+    support.groups.add(Group.objects.get(name=SUPPORT_GROUP))
+    client.force_login(support)
+    license = rows["license"]
+    assert client.get(reverse("admin:licenses_license_changelist")).status_code == 200
+    change_url = reverse("admin:licenses_license_change", args=[license.pk])
+    page = client.get(change_url).content.decode()
+    assert 'name="_save"' not in page  # view-only
+    response = client.post(change_url, {"serial": license.serial, "auto_renew": "on"})
+    assert response.status_code == 403
+    assert client.get(reverse("admin:licenses_price_add")).status_code == 403
+    assert client.get(reverse("admin:auth_user_changelist")).status_code == 403
