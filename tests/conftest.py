@@ -5,7 +5,7 @@ from django.utils import translation
 
 from tests.factories import UserFactory
 
-pytest_plugins: list[str] = []
+pytest_plugins = ["tests.plugins.localstripe"]
 
 
 @pytest.fixture(autouse=True)

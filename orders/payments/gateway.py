@@ -1,0 +1,316 @@
+"""The one module that talks to Stripe (DESIGN §5).
+
+Everything else sees domain dataclasses and the exceptions below, never a ``stripe`` object.
+The client is built from settings at call time, so localstripe (tests, ``make run``) and
+api.stripe.com differ only by ``STRIPE_API_BASE`` and the keys.
+
+Behaviour callers rely on:
+
+- A card refused when it is added raises ``CardDeclined``.
+- A card refused when it is charged does *not* raise: ``create_and_confirm_payment_intent``
+  returns the PaymentIntent in ``requires_payment_method`` with ``failure_code`` and
+  ``failure_message``, like a failed 3-D Secure authentication read back with
+  ``retrieve_payment_intent``. The order keeps the PaymentIntent id either way.
+- Stripe unreachable, timing out or answering 5xx/429 raises ``GatewayUnavailable``; any other
+  Stripe error raises ``PaymentError``. Their ``message`` can be shown to the customer.
+"""
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import stripe
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
+
+CURRENCY = "jpy"  # zero-decimal: amount=5980 is ¥5,980
+TIMEOUT_SECONDS = 10
+# Retries reuse the request's Idempotency-Key on real Stripe. localstripe ignores that header,
+# so a retried POST there could act twice; acceptable for development only.
+MAX_NETWORK_RETRIES = 2
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+_FAILURE_MESSAGES = {
+    "payment_intent_authentication_failure": _(
+        "The card's 3-D Secure authentication was not completed. "
+        "Please try again or use another card."
+    ),
+    "insufficient_funds": _("The card has insufficient funds. Please use another card."),
+    "expired_card": _("The card has expired. Please use another card."),
+    "incorrect_cvc": _("The card's security code is incorrect."),
+}
+_DECLINED = _("The card was declined. Please use another card or contact your card issuer.")
+_UNAVAILABLE = _("The payment service is not reachable right now. Please try again in a moment.")
+_FAILED = _("The payment could not be processed. Please try again or contact us.")
+
+
+class PaymentError(Exception):
+    """A payment step failed; ``message`` is customer-facing, in the active language."""
+
+    def __init__(self, message: str, *, code: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class CardDeclined(PaymentError):
+    """The card was refused; ``code`` is Stripe's decline code (or error code)."""
+
+
+class GatewayUnavailable(PaymentError):
+    """Stripe could not be reached or failed on its side; trying again later may work."""
+
+
+class InvalidWebhook(Exception):
+    """A webhook request whose signature, timestamp or body cannot be trusted."""
+
+
+@dataclass(frozen=True)
+class CardInfo:
+    card_id: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+@dataclass(frozen=True)
+class IntentState:
+    id: str
+    status: str
+    amount: int
+    currency: str
+    client_secret: str = field(repr=False)
+    customer_id: str | None
+    payment_method: str | None
+    order_number: str | None
+    charge_id: str | None
+    failure_code: str | None
+    failure_message: str | None
+    requires_action: bool
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "succeeded"
+
+
+@dataclass(frozen=True)
+class RefundState:
+    id: str
+    status: str
+    amount: int
+    currency: str
+    payment_intent_id: str | None
+    charge_id: str | None
+
+
+def ensure_customer(*, email: str, customer_id: str | None = None) -> str:
+    """Return ``customer_id`` if Stripe still has that customer, else a new customer's id."""
+    client = _client()
+    with _stripe_errors():
+        if customer_id:
+            try:
+                customer = client.v1.customers.retrieve(customer_id).to_dict()
+            except stripe.InvalidRequestError as exc:
+                if exc.http_status != 404:
+                    raise
+            else:
+                if not customer.get("deleted"):
+                    return customer["id"]
+        return client.v1.customers.create({"email": email}).id
+
+
+def add_card(*, customer_id: str, token: str) -> CardInfo:
+    """Attach a stripe.js token to the customer as a card source.
+
+    The issuer can refuse the card already here (localstripe: 4000000000000002 answers 402
+    ``card_declined``), which raises ``CardDeclined``.
+    """
+    with _stripe_errors():
+        card = _client().v1.customers.payment_sources.create(customer_id, {"source": token})
+    card = card.to_dict()
+    return CardInfo(
+        card_id=card["id"],
+        brand=card["brand"],
+        last4=card["last4"],
+        exp_month=int(card["exp_month"]),
+        exp_year=int(card["exp_year"]),
+    )
+
+
+def create_and_confirm_payment_intent(
+    *, amount: int, customer_id: str, payment_method: str, order_number: str, idempotency_key: str
+) -> IntentState:
+    """Create and confirm a card PaymentIntent in one call.
+
+    Only these parameters are sent: localstripe answers 400 to any it does not know
+    (``return_url``, ``description``, ``receipt_email``...). Without ``return_url`` real Stripe
+    returns ``requires_action`` with a ``use_stripe_sdk`` next action for 3-D Secure, which
+    stripe.js completes in the page.
+
+    A decline at charge arrives as a 402 error, not as a PaymentIntent; the PaymentIntent exists
+    all the same and is returned (``requires_payment_method`` with the failure).
+    """
+    client = _client()
+    params = {
+        "amount": amount,
+        "currency": CURRENCY,
+        "customer": customer_id,
+        "payment_method": payment_method,
+        "payment_method_types": ["card"],
+        "confirm": True,
+        "metadata": {"order": order_number},
+    }
+    with _stripe_errors():
+        try:
+            intent = client.v1.payment_intents.create(
+                params, {"idempotency_key": idempotency_key}
+            ).to_dict()
+        except stripe.CardError as exc:
+            intent = _intent_of_declined_charge(client, exc)
+    state = _intent_state(intent)
+    logger.info("PaymentIntent %s for order %s: %s", state.id, order_number, state.status)
+    return state
+
+
+def retrieve_payment_intent(*, payment_intent_id: str) -> IntentState:
+    with _stripe_errors():
+        intent = _client().v1.payment_intents.retrieve(payment_intent_id).to_dict()
+    return _intent_state(intent)
+
+
+def refund_payment(*, payment_intent_id: str, idempotency_key: str) -> RefundState:
+    """Refund the whole charge of a PaymentIntent.
+
+    localstripe ignores the Idempotency-Key and refunds again on every call (even past the
+    amount): the caller must make sure a payment is refunded once.
+    """
+    with _stripe_errors():
+        refund = (
+            _client()
+            .v1.refunds.create(
+                {"payment_intent": payment_intent_id}, {"idempotency_key": idempotency_key}
+            )
+            .to_dict()
+        )
+    return RefundState(
+        id=refund["id"],
+        status=refund["status"],
+        amount=refund["amount"],
+        currency=refund["currency"],
+        payment_intent_id=_id(refund.get("payment_intent")),
+        charge_id=_id(refund.get("charge")),
+    )
+
+
+def parse_webhook(*, payload: bytes, signature_header: str) -> dict:
+    """Verify a webhook's ``Stripe-Signature`` over the raw body and return the event.
+
+    The signature covers ``"{t}.{body}"`` with STRIPE_WEBHOOK_SECRET; an event signed more than
+    five minutes ago is refused (replay). localstripe signs with the event's creation time and
+    posts about a second later.
+    """
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload,
+            signature_header,
+            settings.STRIPE_WEBHOOK_SECRET,
+            WEBHOOK_TOLERANCE_SECONDS,
+        )
+        event = json.loads(payload)
+    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidWebhook(str(exc)) from exc
+    if not isinstance(event, dict) or not {"id", "type", "data"} <= event.keys():
+        raise InvalidWebhook("The payload is not a Stripe event.")
+    return event
+
+
+def _client() -> stripe.StripeClient:
+    return _client_for(settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE)
+
+
+@lru_cache(maxsize=4)
+def _client_for(api_key: str, api_base: str) -> stripe.StripeClient:
+    """One client per configuration, so tests can point STRIPE_API_BASE elsewhere."""
+    return stripe.StripeClient(
+        api_key,
+        base_addresses={"api": api_base},
+        max_network_retries=MAX_NETWORK_RETRIES,
+        http_client=stripe.RequestsClient(timeout=TIMEOUT_SECONDS),
+    )
+
+
+@contextmanager
+def _stripe_errors() -> Iterator[None]:
+    """Turn the SDK's exceptions into ours, with customer-facing messages."""
+    try:
+        yield
+    except stripe.CardError as exc:
+        error = _error_body(exc)
+        code = error.get("decline_code") or error.get("code") or "card_declined"
+        logger.info("Card declined: %s", code)
+        raise CardDeclined(_failure_message(code), code=code) from exc
+    except (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError) as exc:
+        logger.warning("Stripe unavailable: %s", exc)
+        raise GatewayUnavailable(str(_UNAVAILABLE), code="unavailable") from exc
+    except stripe.StripeError as exc:
+        logger.exception("Stripe request failed")
+        raise PaymentError(str(_FAILED), code=exc.code or "error") from exc
+
+
+def _intent_of_declined_charge(client: stripe.StripeClient, exc: stripe.CardError) -> dict:
+    """The PaymentIntent behind a 402 from ``confirm=True``.
+
+    Real Stripe puts it in the error (``error.payment_intent``); localstripe only names the
+    failed charge (``error.charge``), whose ``payment_intent`` leads to it.
+    """
+    error = _error_body(exc)
+    if isinstance(error.get("payment_intent"), dict):
+        return error["payment_intent"]
+    if error.get("charge"):
+        charge = client.v1.charges.retrieve(error["charge"]).to_dict()
+        if charge.get("payment_intent"):
+            return client.v1.payment_intents.retrieve(_id(charge["payment_intent"])).to_dict()
+    raise exc
+
+
+def _intent_state(intent: dict[str, Any]) -> IntentState:
+    error = intent.get("last_payment_error") or {}
+    failure_code = error.get("decline_code") or error.get("code") or None
+    if error and not failure_code:
+        failure_code = "payment_failed"
+    return IntentState(
+        id=intent["id"],
+        status=intent["status"],
+        amount=intent["amount"],
+        currency=intent["currency"],
+        client_secret=intent.get("client_secret") or "",
+        customer_id=_id(intent.get("customer")),
+        payment_method=_id(intent.get("payment_method")),
+        order_number=(intent.get("metadata") or {}).get("order"),
+        charge_id=_id(intent.get("latest_charge")),
+        failure_code=failure_code,
+        failure_message=_failure_message(failure_code) if failure_code else None,
+        requires_action=intent["status"] == "requires_action",
+    )
+
+
+def _failure_message(code: str) -> str:
+    return str(_FAILURE_MESSAGES.get(code, _DECLINED))
+
+
+def _error_body(exc: stripe.StripeError) -> dict[str, Any]:
+    return (exc.json_body or {}).get("error") or {}
+
+
+def _id(value: str | dict | None) -> str | None:
+    """An id whether Stripe sent the id or the expanded object (localstripe expands charges)."""
+    if isinstance(value, dict):
+        return value.get("id")
+    return value
