@@ -447,6 +447,14 @@ class LicenseEvent(models.Model):
         related_name="events",
         verbose_name=_("activation code"),
     )
+    order = models.ForeignKey(
+        "orders.Order",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="license_events",
+        verbose_name=_("order"),
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -467,6 +475,12 @@ class LicenseEvent(models.Model):
                 fields=["activation_code"],
                 condition=Q(activation_code__isnull=False),
                 name="license_event_once_per_code",
+            ),
+            # Exactly-once fulfilment rests here: one extension (and one reversal) per order.
+            models.UniqueConstraint(
+                fields=["order", "kind"],
+                condition=Q(order__isnull=False),
+                name="license_event_once_per_order_and_kind",
             ),
         ]
 
