@@ -112,3 +112,36 @@ class LicenseEventFactory(factory.django.DjangoModelFactory):
     kind = LicenseEvent.Kind.CREATED
     new_expires_on = factory.SelfAttribute("license.expires_on")
     new_product = factory.SelfAttribute("license.product")
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    """An order as the checkout leaves it; pass ``status`` and timestamps as needed."""
+
+    class Meta:
+        model = "orders.Order"
+
+    customer = factory.SubFactory(UserFactory)
+    email = factory.SelfAttribute("customer.email")
+    license = factory.SubFactory(LicenseFactory, owner=factory.SelfAttribute("..customer"))
+    from_product = factory.SelfAttribute("license.product")
+    product = factory.SelfAttribute("license.product")
+    path_kind = RenewalPath.Kind.SAME
+    term_years = 1
+    price = factory.SubFactory(PriceFactory, product=factory.SelfAttribute("..product"))
+    price_kind = PriceKind.RENEWAL
+    amount = factory.SelfAttribute("price.amount")
+    tax = factory.LazyAttribute(lambda o: o.amount * 10 // 110)
+    status = "draft"
+
+
+class PaymentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "orders.Payment"
+
+    order = factory.SubFactory(OrderFactory)
+    attempt = factory.Sequence(lambda n: n + 1)
+    amount = factory.SelfAttribute("order.amount")
+    stripe_customer_id = "cus_test"
+    stripe_payment_method = "card_test"
+    card_brand = "Visa"
+    card_last4 = "4242"
