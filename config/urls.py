@@ -30,5 +30,6 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("django.contrib.auth.urls")),
     path("licenses/", include("licenses.urls")),
     path("legal/", include("orders.urls_legal")),
+    path("", include("orders.urls")),
     prefix_default_language=False,
 )

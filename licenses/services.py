@@ -106,24 +106,44 @@ def check_code_throttle(*, account: str, address: str) -> None:
         )
 
 
-def register_license(*, user, serial: str, code: str, address: str) -> License:
-    """Attach a license bought elsewhere to ``user``, proven by its serial and activation code.
+def prove_possession(*, serial: str, code: str, account: str, address: str) -> License:
+    """The license whose serial and activation code the visitor typed (K4, T2a).
 
-    K4: the error never tells whether the serial or the code exists; failed lookups count
-    against the per-account and per-address throttles.
+    The error never tells whether the serial or the code exists; failed lookups count against
+    the per-account and per-address throttles.
     """
-    check_code_throttle(account=user.email, address=address)
+    check_code_throttle(account=account, address=address)
     try:
         canonical = normalize_code(code)
     except CodeFormatError as error:
         raise RegistrationError(str(error)) from error
-    serial = normalize_serial(serial)
-
-    with transaction.atomic():
-        license = (
-            License.objects.select_for_update().filter(serial=serial, codes__code=canonical).first()
+    license = (
+        License.objects.select_related("product")
+        .filter(serial=normalize_serial(serial), codes__code=canonical)
+        .first()
+    )
+    if license is None:
+        throttle.CODE_PER_ACCOUNT.hit(account)
+        throttle.CODE_PER_ADDRESS.hit(address)
+        raise RegistrationError(
+            _(
+                "This serial number and activation code do not match a license that can be "
+                "registered. Check both and try again."
+            ),
+            *lookalike_hints(code),
         )
-        if license is None or (license.owner_id and license.owner_id != user.pk):
+    return license
+
+
+def register_license(*, user, serial: str, code: str, address: str) -> License:
+    """Attach a license bought elsewhere to ``user``, proven by its serial and activation code."""
+    found = prove_possession(serial=serial, code=code, account=user.email, address=address)
+    with transaction.atomic():
+        license = License.objects.select_for_update().get(pk=found.pk)
+        if license.owner_id == user.pk:
+            return license
+        if license.owner_id:
+            # Someone else's: answer exactly like a wrong code.
             throttle.CODE_PER_ACCOUNT.hit(user.email)
             throttle.CODE_PER_ADDRESS.hit(address)
             raise RegistrationError(
@@ -133,8 +153,6 @@ def register_license(*, user, serial: str, code: str, address: str) -> License:
                 ),
                 *lookalike_hints(code),
             )
-        if license.owner_id == user.pk:
-            return license
         license.owner = user
         license.save(update_fields=["owner", "updated_at"])
     return license
@@ -154,3 +172,37 @@ def create_customer(*, email: str, password: str, first_name: str = "", last_nam
     return get_user_model().objects.create_user(
         username=email, email=email, password=password, first_name=first_name, last_name=last_name
     )
+
+
+def record_license_change(
+    *,
+    license: License,
+    kind: str,
+    new_expires_on: dt.date,
+    new_product: Product | None = None,
+    order=None,
+    activation_code: ActivationCode | None = None,
+    actor=None,
+    note: str = "",
+) -> LicenseEvent:
+    """Change a license's expiry and/or product and write the ledger row, in one go.
+
+    The caller holds the license row lock (``select_for_update``) inside a transaction.
+    """
+    new_product = new_product or license.product
+    event = LicenseEvent.objects.create(
+        license=license,
+        kind=kind,
+        old_expires_on=license.expires_on,
+        new_expires_on=new_expires_on,
+        old_product=license.product,
+        new_product=new_product,
+        order=order,
+        activation_code=activation_code,
+        actor=actor,
+        note=note,
+    )
+    license.expires_on = new_expires_on
+    license.product = new_product
+    license.save(update_fields=["expires_on", "product", "updated_at"])
+    return event

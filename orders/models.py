@@ -93,7 +93,7 @@ class Order(models.Model):
                 condition=Q(term_years__gte=1, term_years__lte=3), name="order_term_1_to_3"
             ),
             models.CheckConstraint(
-                condition=Q(customer__isnull=False) | ~Q(email=""),
+                condition=Q(customer__isnull=False) | ~Q(email="") | Q(status="draft"),
                 name="order_has_customer_or_email",
             ),
         ]
@@ -199,3 +199,25 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.stripe_id}"
+
+
+class SentMail(models.Model):
+    """One row per mail that must go out once (T7, T8): the unique key makes retries safe."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="sent_mails", verbose_name=_("order")
+    )
+    key = models.CharField(_("mail"), max_length=60)
+    to = models.EmailField(_("to"))
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["sent_at"]
+        verbose_name = _("sent mail")
+        verbose_name_plural = _("sent mails")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "key"], name="sent_mail_once_per_order_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order.number} {self.key}"
