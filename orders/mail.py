@@ -57,7 +57,9 @@ def send_order_mail(*, order: Order, template: str, key: str | None = None, cont
                     body=render_to_string(f"mail/{template}.txt", data),
                     to=[recipient],
                 )
-                message.attach_alternative(render_to_string(f"mail/{template}.html", data), "text/html")
+                message.attach_alternative(
+                    render_to_string(f"mail/{template}.html", data), "text/html"
+                )
                 message.send()
     except IntegrityError:
         logger.info("Mail %s for order %s was already sent", key, order.number)

@@ -229,7 +229,7 @@ def _apply_intent(order: Order, payment: Payment, intent) -> None:
         if order.status in (S.AWAITING_PAYMENT, S.REQUIRES_ACTION, S.DETAILS_ENTERED):
             order.status = S.PAYMENT_FAILED
             order.save(update_fields=["status", "updated_at"])
-            _on_commit_task("orders.tasks.send_payment_failed_mail", order.pk)
+            _on_commit_task("send_payment_failed_mail", order.pk)
 
 
 def mark_paid(*, order: Order) -> None:
@@ -239,8 +239,8 @@ def mark_paid(*, order: Order) -> None:
     order.status = S.PAID
     order.paid_at = timezone.now()
     order.save(update_fields=["status", "paid_at", "updated_at"])
-    _on_commit_task("orders.tasks.fulfil_order", order.pk)
-    _on_commit_task("orders.tasks.send_order_completed_mail", order.pk)
+    _on_commit_task("fulfil_order", order.pk)
+    _on_commit_task("send_order_completed_mail", order.pk)
 
 
 def extend_license(*, order: Order) -> bool:
@@ -274,7 +274,7 @@ def extend_license(*, order: Order) -> bool:
             order.status = S.FULFILLED
             order.fulfilled_at = timezone.now()
             order.save(update_fields=["status", "fulfilled_at", "updated_at"])
-            _on_commit_task("orders.tasks.send_license_extended_mail", order.pk)
+            _on_commit_task("send_license_extended_mail", order.pk)
     except IntegrityError:
         logger.info("Order %s was extended by a concurrent worker", order.number)
         return False
@@ -287,6 +287,7 @@ def _on_commit_task(name: str, *args) -> None:
     ``robust``: a broker that is down must not turn a committed payment into an error page;
     the reconciliation sweep finds paid orders that were never extended and queues them again.
     """
-    from config.celery import app
+    from . import tasks  # tasks import this module
 
-    transaction.on_commit(lambda: app.tasks[name].delay(*args), robust=True)
+    task = getattr(tasks, name)
+    transaction.on_commit(lambda: task.delay(*args), robust=True)

@@ -120,9 +120,7 @@ def choose(request, serial: str):
     try:
         selectors.check_renewable(license=license, via_product=via_product)
     except selectors.RenewalRefused as refusal:
-        return render(
-            request, "orders/refused.html", {"license": license, "reason": str(refusal)}
-        )
+        return render(request, "orders/refused.html", {"license": license, "reason": str(refusal)})
 
     if request.method == "POST":
         form = ChooseForm(request.POST)
@@ -158,7 +156,8 @@ def choose(request, serial: str):
             "usage_form": usage_form,
             "recommended": recommended,
             "has_upgrade_path": has_upgrade_path,
-            "offers_upgrades": license.product.line in (Product.Line.CLOUD, Product.Line.TOTAL_SECURITY),
+            "offers_upgrades": license.product.line
+            in (Product.Line.CLOUD, Product.Line.TOTAL_SECURITY),
             "outdated": license.product.is_legacy
             or any(device.runs_old_version for device in license.devices.all()),
         },
@@ -171,7 +170,11 @@ def _twin_pack_recommendation(license, options, usage_form) -> dict | None:
     if license.product.edition != Product.Edition.TWIN_PACK or not usage_form.is_valid():
         return None
     usage = usage_form.cleaned_data["usage"]
-    edition = Product.Edition.THREE_DEVICE if usage == TwinPackUsageForm.SHARED else Product.Edition.PRIVATE
+    edition = (
+        Product.Edition.THREE_DEVICE
+        if usage == TwinPackUsageForm.SHARED
+        else Product.Edition.PRIVATE
+    )
     term = 1 if usage == TwinPackUsageForm.OWN_DEVICES else 3
     option = next((o for o in options if o.product.edition == edition), None)
     if option is None:
@@ -190,7 +193,12 @@ def _twin_pack_recommendation(license, options, usage_form) -> dict | None:
             "and spares you renewals."
         ),
     }
-    return {"path_id": option.path.pk, "term": term, "product": option.product, "reason": reasons[usage]}
+    return {
+        "path_id": option.path.pk,
+        "term": term,
+        "product": option.product,
+        "reason": reasons[usage],
+    }
 
 
 # --- Checkout steps ---------------------------------------------------------------------------------
@@ -223,7 +231,9 @@ def details(request, number: str):
         return _next_step_for(order)
     payment = selectors.latest_payment(order=order)
     reusable = payment if payment and payment.status == Payment.Status.CARD_ADDED else None
-    initial = {"email": order.email or (request.user.email if request.user.is_authenticated else "")}
+    initial = {
+        "email": order.email or (request.user.email if request.user.is_authenticated else "")
+    }
     if order.terms_accepted_at:
         initial["agree"] = True
     form = DetailsForm(request.POST or None, initial=initial, has_card=bool(reusable))
@@ -370,7 +380,9 @@ def order_status(request, number: str):
 @login_required
 def order_list(request):
     return render(
-        request, "orders/order_list.html", {"orders": list(selectors.customer_orders(user=request.user))}
+        request,
+        "orders/order_list.html",
+        {"orders": list(selectors.customer_orders(user=request.user))},
     )
 
 

@@ -17,6 +17,19 @@ def _clear_cache():
 
 
 @pytest.fixture(autouse=True)
+def _celery_eager():
+    """Unit tests run tasks in-process when their transaction commits (use
+    ``django_capture_on_commit_callbacks(execute=True)``); the task path with a real worker has
+    its own tests (``celery_worker_process``)."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """Requests activate their language in the test thread; each test starts in Japanese."""
     translation.activate(settings.LANGUAGE_CODE)

@@ -1,0 +1,243 @@
+"""The checkout services against localstripe (DESIGN 5): no mocks of Stripe."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.utils import timezone
+
+from licenses.models import LicenseEvent
+from orders import services
+from orders.models import Order, Payment
+from orders.payments import gateway
+from tests.orders.checkout import renewable_license, same_path
+from tests.plugins.localstripe import authenticate_3d_secure, card_token
+
+pytestmark = pytest.mark.usefixtures("localstripe")
+
+OK = "4242424242424242"
+THREE_DS = "4000002760003184"
+DECLINED_ON_ADD = "4000000000000002"
+DECLINED_ON_CHARGE = "4000000000000341"
+
+
+def order_with_card(customer, number=OK, **license_kwargs):
+    license = renewable_license(owner=customer, **license_kwargs)
+    order = services.start_order(
+        license=license, path_id=same_path(license).pk, term_years=1, customer=customer
+    )
+    services.enter_details(order=order, email=customer.email, card_token=card_token(number))
+    order.refresh_from_db()
+    return order
+
+
+@pytest.mark.django_db
+def test_T5_success_with_4242_pays_then_the_worker_extends_once(
+    customer, django_capture_on_commit_callbacks
+):
+    order = order_with_card(customer)
+    old_expiry = order.license.expires_on
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.confirm_order(order=order)
+    order.refresh_from_db()
+    assert result.order.status in ("paid", "fulfilled")
+    assert order.status == "fulfilled"
+    payment = order.payments.get()
+    assert payment.status == "succeeded"
+    assert payment.card_brand == "Visa" and payment.card_last4 == "4242"
+    order.license.refresh_from_db()
+    assert order.license.expires_on == old_expiry.replace(year=old_expiry.year + 1)
+    assert LicenseEvent.objects.filter(order=order).count() == 1
+    subjects = sorted(message.subject for message in mail.outbox)
+    assert len(subjects) == 2  # T7 completion and T8 extension, in Japanese
+    assert any("完了" in subject for subject in subjects)
+    assert any("延長" in subject for subject in subjects)
+    assert all(message.alternatives for message in mail.outbox)  # text and HTML parts
+
+
+@pytest.mark.django_db
+def test_amount_charged_is_the_frozen_tax_inclusive_total_in_yen(customer):
+    order = order_with_card(customer)
+    services.confirm_order(order=order)
+    payment = order.payments.get()
+    intent = gateway.retrieve_payment_intent(payment_intent_id=payment.stripe_payment_intent)
+    assert intent.amount == order.amount == 4790
+    assert intent.currency == "jpy"
+    assert order.tax == 435  # J1: 4790 * 10 / 110, rounded down
+    assert intent.order_number == order.number
+
+
+@pytest.mark.django_db
+def test_T6_three_d_secure_completed_pays(customer, django_capture_on_commit_callbacks):
+    order = order_with_card(customer, THREE_DS)
+    result = services.confirm_order(order=order)
+    assert result.order.status == "requires_action"
+    assert result.client_secret
+    authenticate_3d_secure(result.client_secret, success=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.sync_payment(payment=result.payment)
+    order.refresh_from_db()
+    assert order.status == "fulfilled"
+
+
+@pytest.mark.django_db
+def test_T6_three_d_secure_failed_allows_another_card(customer, django_capture_on_commit_callbacks):
+    order = order_with_card(customer, THREE_DS)
+    result = services.confirm_order(order=order)
+    authenticate_3d_secure(result.client_secret, success=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.sync_payment(payment=result.payment)
+    order.refresh_from_db()
+    assert order.status == "payment_failed"
+    failed = order.payments.get()
+    assert failed.failure_code == "payment_intent_authentication_failure"
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [customer.email]
+    # Another card: a second attempt with its own PaymentIntent succeeds.
+    services.enter_details(order=order, email=customer.email, card_token=card_token(OK))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.confirm_order(order=order)
+    order.refresh_from_db()
+    assert order.status == "fulfilled"
+    assert list(order.payments.values_list("attempt", "status")) == [
+        (1, "failed"),
+        (2, "succeeded"),
+    ]
+
+
+@pytest.mark.django_db
+def test_T4_card_declined_when_added_raises_with_a_reason(customer):
+    license = renewable_license(owner=customer)
+    order = services.start_order(
+        license=license, path_id=same_path(license).pk, term_years=1, customer=customer
+    )
+    with pytest.raises(gateway.CardDeclined) as error:
+        services.enter_details(
+            order=order, email=customer.email, card_token=card_token(DECLINED_ON_ADD)
+        )
+    assert error.value.message
+    assert not Payment.objects.filter(order=order).exists()
+
+
+@pytest.mark.django_db
+def test_card_declined_at_charge_fails_the_attempt(customer):
+    order = order_with_card(customer, DECLINED_ON_CHARGE)
+    result = services.confirm_order(order=order)
+    assert result.order.status == "payment_failed"
+    assert result.failure_message
+    assert order.payments.get().failure_code == "card_declined"
+    order.license.refresh_from_db()
+    assert not LicenseEvent.objects.filter(order=order).exists()
+
+
+@pytest.mark.django_db
+def test_confirming_twice_makes_one_payment_intent(customer, django_capture_on_commit_callbacks):
+    order = order_with_card(customer)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.confirm_order(order=order)
+    second = services.confirm_order(order=order)
+    assert first.payment.pk == second.payment.pk
+    assert Payment.objects.filter(order=order).exclude(stripe_payment_intent=None).count() == 1
+    assert LicenseEvent.objects.filter(order=order).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_confirms_make_one_payment_intent_and_one_ledger_row(customer):
+    """A double click or two tabs: the order row lock lets one through, the other re-reads."""
+    order = order_with_card(customer)
+    results, errors = [], []
+    barrier = threading.Barrier(2)
+
+    def confirm():
+        try:
+            barrier.wait()
+            results.append(services.confirm_order(order=Order.objects.get(pk=order.pk)))
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert len(results) == 2
+    intents = {r.payment.stripe_payment_intent for r in results}
+    assert len(intents) == 1 and None not in intents
+    services.extend_license(order=Order.objects.get(pk=order.pk))
+    services.extend_license(order=Order.objects.get(pk=order.pk))
+    assert LicenseEvent.objects.filter(order=order).count() == 1
+
+
+@pytest.mark.django_db
+def test_stripe_unreachable_gives_a_clear_error_and_no_charge(customer, settings):
+    order = order_with_card(customer)
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+    with pytest.raises(gateway.GatewayUnavailable) as error:
+        services.confirm_order(order=order)
+    assert error.value.message
+    order.refresh_from_db()
+    assert order.status == "details_entered"  # can be retried
+    assert order.payments.get().stripe_payment_intent is None
+
+
+@pytest.mark.django_db
+def test_edit_order_keeps_the_card_on_file(customer):
+    order = order_with_card(customer)
+    payment = services.enter_details(order=order, email="new@example.com", card_token="")
+    order.refresh_from_db()
+    assert payment.attempt == 1
+    assert order.email == "new@example.com"
+    assert order.payments.count() == 1
+
+
+@pytest.mark.django_db
+def test_K10_paid_after_expiry_extends_from_the_payment_day(
+    customer, django_capture_on_commit_callbacks
+):
+    order = order_with_card(customer, days_left=-40)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.confirm_order(order=order)
+    order.refresh_from_db()
+    order.license.refresh_from_db()
+    paid_on = timezone.localdate(order.paid_at)
+    assert order.license.expires_on == paid_on.replace(year=paid_on.year + 1)
+
+
+@pytest.mark.django_db
+def test_terms_versions_are_frozen_on_the_order(customer):
+    order = order_with_card(customer)
+    assert order.terms_accepted_at is not None
+    assert set(order.terms_versions) == {"terms", "privacy", "tokushoho"}
+
+
+@pytest.mark.django_db
+def test_payment_failed_after_succeeded_never_undoes_the_payment(customer):
+    order = order_with_card(customer)
+    result = services.confirm_order(order=order)
+    payment = result.payment
+    payment.refresh_from_db()
+    late_failure = gateway.IntentState(
+        id=payment.stripe_payment_intent,
+        status="requires_payment_method",
+        amount=order.amount,
+        currency="jpy",
+        client_secret="",
+        customer_id=None,
+        payment_method=None,
+        order_number=order.number,
+        charge_id=None,
+        failure_code="card_declined",
+        failure_message="late",
+        requires_action=False,
+    )
+    locked = Order.objects.get(pk=order.pk)
+    services._apply_intent(locked, payment, late_failure)
+    locked.refresh_from_db()
+    payment.refresh_from_db()
+    assert locked.status == "paid"
+    assert payment.status == "succeeded"
+    assert dt.date.today()  # keep imports honest
