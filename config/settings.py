@@ -202,7 +202,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+# DESIGN 6: the sweep that catches missed webhooks, unqueued events and unextended payments.
+RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=300)
+RECONCILE_AFTER_SECONDS = env.int("RECONCILE_AFTER_SECONDS", default=600)
+CELERY_BEAT_SCHEDULE = {
+    "reconcile-payments": {
+        "task": "orders.tasks.reconcile_payments",
+        "schedule": RECONCILE_INTERVAL_SECONDS,
+    },
+}
 
 # --- Seller (特定商取引法に基づく表記 and receipts, J2/J5) ---------------------------------------------
 SELLER = {

@@ -7,6 +7,7 @@ from config.health import healthz
 from config.i18n import switch_language
 from licenses import views as license_views
 from licenses.forms import EmailLoginForm, ThrottledAdminLoginForm
+from orders.webhooks import stripe_webhook
 
 admin.site.login_form = ThrottledAdminLoginForm
 admin.site.site_header = "まもりストア 管理"
@@ -16,6 +17,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/setlang/", switch_language, name="set_language"),
     path("admin/", admin.site.urls),
+    path("stripe/webhook/", stripe_webhook, name="stripe_webhook"),
 ]
 
 urlpatterns += i18n_patterns(

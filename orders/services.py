@@ -229,7 +229,7 @@ def _apply_intent(order: Order, payment: Payment, intent) -> None:
         if order.status in (S.AWAITING_PAYMENT, S.REQUIRES_ACTION, S.DETAILS_ENTERED):
             order.status = S.PAYMENT_FAILED
             order.save(update_fields=["status", "updated_at"])
-            _on_commit_task("send_payment_failed_mail", order.pk)
+            queue_task_on_commit("send_payment_failed_mail", order.pk)
 
 
 def mark_paid(*, order: Order) -> None:
@@ -239,8 +239,8 @@ def mark_paid(*, order: Order) -> None:
     order.status = S.PAID
     order.paid_at = timezone.now()
     order.save(update_fields=["status", "paid_at", "updated_at"])
-    _on_commit_task("fulfil_order", order.pk)
-    _on_commit_task("send_order_completed_mail", order.pk)
+    queue_task_on_commit("fulfil_order", order.pk)
+    queue_task_on_commit("send_order_completed_mail", order.pk)
 
 
 def extend_license(*, order: Order) -> bool:
@@ -274,14 +274,14 @@ def extend_license(*, order: Order) -> bool:
             order.status = S.FULFILLED
             order.fulfilled_at = timezone.now()
             order.save(update_fields=["status", "fulfilled_at", "updated_at"])
-            _on_commit_task("send_license_extended_mail", order.pk)
+            queue_task_on_commit("send_license_extended_mail", order.pk)
     except IntegrityError:
         logger.info("Order %s was extended by a concurrent worker", order.number)
         return False
     return True
 
 
-def _on_commit_task(name: str, *args) -> None:
+def queue_task_on_commit(name: str, *args) -> None:
     """Queue a task once the surrounding transaction commits.
 
     ``robust``: a broker that is down must not turn a committed payment into an error page;

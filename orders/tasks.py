@@ -2,9 +2,9 @@
 
 from celery import shared_task
 
-from . import services
+from . import clearing, services
 from .mail import order_url, send_order_mail
-from .models import Order
+from .models import Order, WebhookEvent
 from .selectors import latest_payment
 
 RETRY = {
@@ -46,3 +46,24 @@ def send_payment_failed_mail(order_id: int) -> bool:
         key=f"payment_failed:{attempt}",
         context={"payment": payment, "retry_url": order_url(order, "orders:details")},
     )
+
+
+@shared_task(**RETRY)
+def send_refund_mail(order_id: int) -> bool:
+    order = Order.objects.select_related("license", "product").get(pk=order_id)
+    return send_order_mail(order=order, template="refund_done")
+
+
+@shared_task(**RETRY)
+def process_webhook_event(event_id: int) -> str:
+    """Stripe event → re-read the PaymentIntent → sync. Failures retry with backoff."""
+    event = WebhookEvent.objects.filter(pk=event_id).first()
+    if event is None:
+        return "missing"
+    return clearing.process_webhook_event(event=event).status
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def reconcile_payments() -> dict:
+    """Periodic (beat): re-read stuck orders, re-queue unfinished work (DESIGN 6)."""
+    return vars(clearing.reconcile_payments())

@@ -60,7 +60,8 @@ class PriceFactory(factory.django.DjangoModelFactory):
     term_years = 1
     kind = PriceKind.RENEWAL
     amount = 5980
-    valid_from = dt.date(2026, 1, 1)
+    # Distinct window starts, all in the past, so factories never collide on the unique key.
+    valid_from = factory.Sequence(lambda n: dt.date(2026, 1, 1) - dt.timedelta(days=n))
 
 
 class RenewalPathFactory(factory.django.DjangoModelFactory):

@@ -94,10 +94,16 @@ class IntentState:
     failure_code: str | None
     failure_message: str | None
     requires_action: bool
+    amount_refunded: int = 0
 
     @property
     def succeeded(self) -> bool:
         return self.status == "succeeded"
+
+    @property
+    def refunded(self) -> bool:
+        """Wholly refunded (DESIGN 6: a refund reverses the extension)."""
+        return self.succeeded and self.amount_refunded >= self.amount
 
 
 @dataclass(frozen=True)
@@ -180,8 +186,13 @@ def create_and_confirm_payment_intent(
 
 
 def retrieve_payment_intent(*, payment_intent_id: str) -> IntentState:
+    """The PaymentIntent with its latest charge expanded, so refunds can be read from it."""
     with _stripe_errors():
-        intent = _client().v1.payment_intents.retrieve(payment_intent_id).to_dict()
+        intent = (
+            _client()
+            .v1.payment_intents.retrieve(payment_intent_id, {"expand": ["latest_charge"]})
+            .to_dict()
+        )
     return _intent_state(intent)
 
 
@@ -298,7 +309,13 @@ def _intent_state(intent: dict[str, Any]) -> IntentState:
         failure_code=failure_code,
         failure_message=_failure_message(failure_code) if failure_code else None,
         requires_action=intent["status"] == "requires_action",
+        amount_refunded=_amount_refunded(intent.get("latest_charge")),
     )
+
+
+def _amount_refunded(charge: str | dict | None) -> int:
+    """Only an expanded charge says what was refunded; an id alone says nothing (0)."""
+    return int(charge.get("amount_refunded") or 0) if isinstance(charge, dict) else 0
 
 
 def _failure_message(code: str) -> str:

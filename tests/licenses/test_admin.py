@@ -6,11 +6,14 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from licenses.services import SUPPORT_GROUP
+from orders.models import WebhookEvent
 from tests.factories import (
     ActivationCodeFactory,
     DeviceFactory,
     LicenseEventFactory,
     LicenseFactory,
+    OrderFactory,
+    PaymentFactory,
     PriceFactory,
     RenewalPathFactory,
     UserFactory,
@@ -36,6 +39,11 @@ def rows():
         "price": PriceFactory(product=license.product),
         "renewalpath": RenewalPathFactory(from_product=license.product),
         "product": license.product,
+        "order": (order := OrderFactory(license=license, customer=license.owner)),
+        "payment": PaymentFactory(order=order),
+        "webhookevent": WebhookEvent.objects.create(
+            stripe_id="evt_admin", type="payment_intent.succeeded", payload={"id": "evt_admin"}
+        ),
     }
 
 
