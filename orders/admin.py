@@ -136,16 +136,9 @@ class OrderAdmin(admin.ModelAdmin):
         for mail in obj.sent_mails.all():
             rows.append((mail.sent_at, _("Mail sent: %(key)s") % {"key": mail.key}))
         rows.sort(key=lambda row: row[0])
+        items = ((timezone.localtime(at).strftime("%Y-%m-%d %H:%M:%S"), text) for at, text in rows)
         return format_html(
-            "<ol class='timeline'>{}</ol>",
-            format_html_join(
-                "",
-                "<li>{} — {}</li>",
-                (
-                    (timezone.localtime(at).strftime("%Y-%m-%d %H:%M:%S"), text)
-                    for at, text in rows
-                ),  # fmt: skip
-            ),
+            "<ol class='timeline'>{}</ol>", format_html_join("", "<li>{} — {}</li>", items)
         )
 
     @admin.action(description=_("Reprocess: re-read payment from Stripe and finish extension"))
