@@ -14,6 +14,7 @@ def test_home_page_is_japanese_at_root(live_server, page):
 
     expect(page.locator("html")).to_have_attribute("lang", "ja")
     expect(page.locator(".brand")).to_contain_text("まもりストア")
+    expect(page.locator(".main-nav")).to_contain_text("ヘルプ")
     # On the Japanese page the switch offers English, named in English.
     expect(page.locator(".lang-switch button[name=language]")).to_have_text("English")
     expect(page.locator("h1")).to_be_visible()
@@ -26,6 +27,7 @@ def test_home_page_is_english_under_en(live_server, page):
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("h1")).to_have_text("Renew your security license")
     expect(page.locator(".lang-switch button[name=language]")).to_have_text("日本語")
+    expect(page.locator(".main-nav")).not_to_contain_text("ヘルプ")
     screenshot(page, "home-en")
 
 

@@ -17,7 +17,13 @@ PRODUCTION = {
 
 
 def manage(*args, **env):
-    base = {k: v for k, v in os.environ.items() if k not in PRODUCTION}
+    # The browser plugin sets DJANGO_ALLOW_ASYNC_UNSAFE for the test process (Playwright's event
+    # loop); a production start-up never has it, and check --deploy rightly fails on it (async.E001).
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in PRODUCTION and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
