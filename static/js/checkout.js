@@ -12,7 +12,8 @@
   var emptyByEvent = true;
   card.mount("#card-element");
   if (card.on) {
-    card.on("change", function (event) { emptyByEvent = event.empty; });
+    // localstripe calls change handlers without an event.
+    card.on("change", function (event) { if (event) { emptyByEvent = event.empty; } });
   }
 
   function cardIsEmpty() {

@@ -19,10 +19,20 @@ def priced_product(**kwargs) -> Product:
 
 def renewable_license(*, owner, days_left: int = 20, upgrade: bool = False, **license_kwargs):
     """A Cloud license renewable as itself (and, with ``upgrade``, as Total Security)."""
-    cloud = priced_product(line=Product.Line.CLOUD, edition=Product.Edition.CLOUD)
+    cloud = priced_product(
+        line=Product.Line.CLOUD,
+        edition=Product.Edition.CLOUD,
+        name_ja="まもり クラウド",
+        name_en="Mamori Cloud",
+    )
     RenewalPathFactory(from_product=cloud, to_product=cloud, kind=RenewalPath.Kind.SAME)
     if upgrade:
-        total = priced_product(line=Product.Line.TOTAL_SECURITY, edition=Product.Edition.STANDARD)
+        total = priced_product(
+            line=Product.Line.TOTAL_SECURITY,
+            edition=Product.Edition.STANDARD,
+            name_ja="まもり トータルセキュリティ スタンダード",
+            name_en="Mamori Total Security Standard",
+        )
         RenewalPathFactory(
             from_product=cloud, to_product=total, kind=RenewalPath.Kind.UPGRADE, card_only=True
         )
