@@ -203,6 +203,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
+# Autodiscovery imports only ``<app>.tasks``; the receipt tasks live in their own module.
+CELERY_IMPORTS = ["orders.tasks_receipts"]
+CELERY_BEAT_SCHEDULE["receipts-sweep"] = {
+    "task": "orders.tasks_receipts.sweep_receipts",
+    "schedule": timedelta(minutes=15),
+}
 
 # --- Seller (特定商取引法に基づく表記 and receipts, J2/J5) ---------------------------------------------
 SELLER = {
