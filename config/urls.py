@@ -30,5 +30,6 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("django.contrib.auth.urls")),
     path("licenses/", include("licenses.urls")),
     path("legal/", include("orders.urls_legal")),
+    path("orders/", include("orders.urls_receipts")),
     prefix_default_language=False,
 )
