@@ -1,0 +1,1 @@
+from . import admin_receipts  # noqa: F401
