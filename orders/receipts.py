@@ -204,7 +204,7 @@ def next_receipt_number(*, year: int) -> str:
 def issue_receipt(*, receipt: Receipt, staff) -> Receipt:
     """Staff issue a requested receipt: number, issue date and who, then the PDF on a worker."""
     with transaction.atomic():
-        receipt = _locked(receipt)
+        receipt = _locked(receipt, with_order=True)
         if receipt.state != Receipt.State.REQUESTED:
             raise ReceiptError(
                 _("Receipt %(receipt)s is %(state)s; only a requested receipt can be issued.")
@@ -255,7 +255,7 @@ def reissue_receipt(
     if not note:
         raise ReceiptError(_("Say why the receipt is reissued."))
     with transaction.atomic():
-        receipt = _locked(receipt)
+        receipt = _locked(receipt, with_order=True)
         if receipt.state != Receipt.State.ISSUED:
             raise ReceiptError(
                 _("Receipt %(receipt)s is %(state)s; only an issued receipt can be reissued.")
@@ -358,9 +358,10 @@ def receipt_data(*, receipt: Receipt) -> ReceiptData:
 
 
 def mail_receipt_event(*, event: ReceiptEvent) -> bool:
-    """Mail the customer about an issue, reissue or decline; runs on a worker, at most once per event.
+    """Mail the customer about an issue, reissue or decline; runs on a worker, once per event.
 
-    An issued mail waits until the PDF of that issue is stored (``store_receipt_pdf`` queues it);
+    ``mailed_at`` is set in the transaction that sends, so only a worker dying between sending and
+    committing can send a mail twice; none is lost. An issued mail waits until the PDF of that issue is stored (``store_receipt_pdf`` queues it);
     one superseded by a reissue is not sent, the reissue's mail is.
     """
     with transaction.atomic():
@@ -402,7 +403,11 @@ def mail_receipt_event(*, event: ReceiptEvent) -> bool:
     return True
 
 
-def _locked(receipt: Receipt) -> Receipt:
+def _locked(receipt: Receipt, *, with_order: bool = False) -> Receipt:
+    """The receipt row locked; ``with_order`` locks its order first, so a refund committing
+    meanwhile cannot slip past the paid check (orders before receipts, as ``request_receipt``)."""
+    if with_order:
+        Order.objects.select_for_update().get(pk=receipt.order_id)
     # Without select_related: FOR UPDATE may not reach the nullable side of an outer join.
     return Receipt.objects.select_for_update().get(pk=receipt.pk)
 
