@@ -7,6 +7,7 @@ Nobody edits a receipt's fields here: every change is an action that calls its s
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import flatten_fieldsets
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
@@ -90,29 +91,13 @@ class ReceiptAdmin(admin.ModelAdmin):
             },
         ),
     ]
-    readonly_fields = [
-        "order_number",
-        "order_status",
-        "order_amount",
-        "order_paid_at",
-        "customer_email",
-        "addressee",
-        "proviso",
-        "requested_by",
-        "requested_at",
-        "state",
-        "number",
-        "issue_count",
-        "issued_at",
-        "last_issued_at",
-        "issued_by",
-        "decline_reason",
-        "pdf_link",
-    ]
     inlines = [ReceiptEventInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order", "order__customer", "issued_by")
+
+    def get_readonly_fields(self, request, obj=None):
+        return flatten_fieldsets(self.fieldsets)
 
     def has_add_permission(self, request):
         return False  # customers request receipts; staff act on requests

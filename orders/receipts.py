@@ -66,7 +66,6 @@ def current_receipt(*, order: Order) -> Receipt | None:
 class ReceiptPanel:
     """What the order page shows about receipts (``templates/receipts/_order_panel.html``)."""
 
-    order: Order
     receipt: Receipt | None
     refusal: str | None
 
@@ -78,9 +77,7 @@ class ReceiptPanel:
 
 
 def receipt_panel(*, order: Order) -> ReceiptPanel:
-    return ReceiptPanel(
-        order=order, receipt=current_receipt(order=order), refusal=receipt_refusal(order=order)
-    )
+    return ReceiptPanel(receipt=current_receipt(order=order), refusal=receipt_refusal(order=order))
 
 
 def default_addressee(*, order: Order) -> str:
@@ -204,13 +201,12 @@ def next_receipt_number(*, year: int) -> str:
 def issue_receipt(*, receipt: Receipt, staff) -> Receipt:
     """Staff issue a requested receipt: number, issue date and who, then the PDF on a worker."""
     with transaction.atomic():
-        receipt = _locked(receipt, with_order=True)
-        if receipt.state != Receipt.State.REQUESTED:
-            raise ReceiptError(
-                _("Receipt %(receipt)s is %(state)s; only a requested receipt can be issued.")
-                % {"receipt": receipt, "state": receipt.get_state_display()}
-            )
-        _refuse_unless_paid(receipt.order)
+        receipt = _locked_in_state(
+            receipt,
+            Receipt.State.REQUESTED,
+            _("Receipt %(receipt)s is %(state)s; only a requested receipt can be issued."),
+            with_order=True,
+        )
         now = timezone.now()
         receipt.number = next_receipt_number(year=timezone.localdate(now).year)
         receipt.state = Receipt.State.ISSUED
@@ -255,13 +251,12 @@ def reissue_receipt(
     if not note:
         raise ReceiptError(_("Say why the receipt is reissued."))
     with transaction.atomic():
-        receipt = _locked(receipt, with_order=True)
-        if receipt.state != Receipt.State.ISSUED:
-            raise ReceiptError(
-                _("Receipt %(receipt)s is %(state)s; only an issued receipt can be reissued.")
-                % {"receipt": receipt, "state": receipt.get_state_display()}
-            )
-        _refuse_unless_paid(receipt.order)
+        receipt = _locked_in_state(
+            receipt,
+            Receipt.State.ISSUED,
+            _("Receipt %(receipt)s is %(state)s; only an issued receipt can be reissued."),
+            with_order=True,
+        )
         corrections = [
             f"{field}: {getattr(receipt, field)} → {value}"
             for field, value in changes.items()
@@ -286,12 +281,11 @@ def decline_receipt(*, receipt: Receipt, staff, reason: str) -> Receipt:
     if not reason:
         raise ReceiptError(_("Give the reason for declining; it is sent to the customer."))
     with transaction.atomic():
-        receipt = _locked(receipt)
-        if receipt.state != Receipt.State.REQUESTED:
-            raise ReceiptError(
-                _("Receipt %(receipt)s is %(state)s; only a requested receipt can be declined.")
-                % {"receipt": receipt, "state": receipt.get_state_display()}
-            )
+        receipt = _locked_in_state(
+            receipt,
+            Receipt.State.REQUESTED,
+            _("Receipt %(receipt)s is %(state)s; only a requested receipt can be declined."),
+        )
         receipt.state = Receipt.State.DECLINED
         receipt.decline_reason = reason
         receipt.save(update_fields=["state", "decline_reason"])
@@ -403,13 +397,23 @@ def mail_receipt_event(*, event: ReceiptEvent) -> bool:
     return True
 
 
-def _locked(receipt: Receipt, *, with_order: bool = False) -> Receipt:
-    """The receipt row locked; ``with_order`` locks its order first, so a refund committing
-    meanwhile cannot slip past the paid check (orders before receipts, as ``request_receipt``)."""
-    if with_order:
-        Order.objects.select_for_update().get(pk=receipt.order_id)
+def _locked(receipt: Receipt) -> Receipt:
     # Without select_related: FOR UPDATE may not reach the nullable side of an outer join.
     return Receipt.objects.select_for_update().get(pk=receipt.pk)
+
+
+def _locked_in_state(receipt: Receipt, state: str, refusal: str, *, with_order: bool = False):
+    """The receipt row locked and in ``state``, or ``ReceiptError(refusal)``.
+
+    ``with_order`` also locks the order first (orders before receipts, as ``request_receipt``)
+    and requires it to be paid, so a refund committing meanwhile cannot slip past the check.
+    """
+    if with_order:
+        _refuse_unless_paid(Order.objects.select_for_update().get(pk=receipt.order_id))
+    receipt = _locked(receipt)
+    if receipt.state != state:
+        raise ReceiptError(refusal % {"receipt": receipt, "state": receipt.get_state_display()})
+    return receipt
 
 
 def _refuse_unless_paid(order: Order) -> None:

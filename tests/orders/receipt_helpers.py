@@ -12,6 +12,18 @@ from orders import receipts
 from tests.factories import OrderFactory, PaymentFactory, UserFactory
 
 
+def use_test_storage_and_fast_hashing(settings, media_root) -> None:
+    """Receipt PDFs go to a temporary MEDIA_ROOT; test accounts hash passwords quickly."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(media_root)},
+        },
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def paid_order(**fields):
     """A paid order of ¥5,980 (tax ¥543) with its successful card payment."""
     fields.setdefault("status", "paid")

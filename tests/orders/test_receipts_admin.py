@@ -12,7 +12,13 @@ from orders import receipts
 from orders.models import Order, Receipt, ReceiptEvent
 from tests.factories import LicenseFactory, UserFactory
 
-from .receipt_helpers import paid_order, requested, support_agent, worker_runs_tasks
+from .receipt_helpers import (
+    paid_order,
+    requested,
+    support_agent,
+    use_test_storage_and_fast_hashing,
+    worker_runs_tasks,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -21,15 +27,7 @@ CHANGELIST = "admin:orders_receipt_changelist"
 
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
-    """Receipt PDFs go to a temporary MEDIA_ROOT; test accounts hash passwords quickly."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        },
-    }
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    use_test_storage_and_fast_hashing(settings, tmp_path)
     return tmp_path
 
 

@@ -13,22 +13,20 @@ from django.utils import timezone
 from orders import receipts
 from orders.models import Receipt, ReceiptCounter, ReceiptEvent
 
-from .receipt_helpers import eager_tasks, paid_order, requested, support_agent
+from .receipt_helpers import (
+    eager_tasks,
+    paid_order,
+    requested,
+    support_agent,
+    use_test_storage_and_fast_hashing,
+)
 
 CONCURRENT_ISSUES = 20
 
 
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
-    """Receipt PDFs go to a temporary MEDIA_ROOT; test accounts hash passwords quickly."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        },
-    }
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    use_test_storage_and_fast_hashing(settings, tmp_path)
     return tmp_path
 
 

@@ -13,7 +13,13 @@ from pypdf import PdfReader
 from orders import receipts
 from orders.receipt_pdf import japanese_date
 
-from .receipt_helpers import paid_order, requested, support_agent, worker_runs_tasks
+from .receipt_helpers import (
+    paid_order,
+    requested,
+    support_agent,
+    use_test_storage_and_fast_hashing,
+    worker_runs_tasks,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -22,15 +28,7 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
-    """Receipt PDFs go to a temporary MEDIA_ROOT; test accounts hash passwords quickly."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        },
-    }
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    use_test_storage_and_fast_hashing(settings, tmp_path)
     return tmp_path
 
 
