@@ -45,11 +45,9 @@ class ReceiptAdmin(admin.ModelAdmin):
         "state",
         "number",
         "issue_count",
-        "last_issued_at",
-        "issued_by",
         "pdf_link",
     ]
-    list_filter = ["state", "requested_at", "last_issued_at"]
+    list_filter = ["state", "requested_at"]
     list_select_related = ["order", "order__customer", "issued_by"]
     search_fields = [
         "number",
@@ -170,6 +168,9 @@ class ReceiptAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Reissue the selected receipts…"), permissions=["issue"])
     def reissue_selected(self, request, queryset):
+        queryset = self._only_in_state(request, queryset, Receipt.State.ISSUED)
+        if not queryset.exists():
+            return None
         correctable = queryset.count() == 1
         form = ReissueReceiptForm(
             request.POST if "apply" in request.POST else None,
@@ -207,6 +208,9 @@ class ReceiptAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Decline the selected requests…"), permissions=["issue"])
     def decline_selected(self, request, queryset):
+        queryset = self._only_in_state(request, queryset, Receipt.State.REQUESTED)
+        if not queryset.exists():
+            return None
         form = DeclineReceiptForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
             return self._intermediate_page(
@@ -236,6 +240,22 @@ class ReceiptAdmin(admin.ModelAdmin):
                 messages.SUCCESS,
             )
         return None
+
+    def _only_in_state(self, request, queryset, state: str):
+        """The selected receipts the action applies to; the others are named and left alone."""
+        others = queryset.exclude(state=state).count()
+        if others:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d selected receipt is not “%(state)s” and was left as it is.",
+                    "%(count)d selected receipts are not “%(state)s” and were left as they are.",
+                    others,
+                )
+                % {"count": others, "state": Receipt.State(state).label},
+                messages.WARNING,
+            )
+        return queryset.filter(state=state)
 
     def _apply(self, request, queryset, operation) -> int:
         """Run ``operation`` on each receipt in its own transaction; report the refused ones."""

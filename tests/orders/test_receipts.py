@@ -58,7 +58,7 @@ def test_receipt_page_offers_the_request_form_with_name_and_renewal_as_defaults(
     assert 'value="まもり クラウド 1年 更新ライセンス代として"' in page
 
 
-def test_customer_requests_a_receipt_and_returns_to_the_order_page(customer_client, order):
+def test_k9_customer_requests_a_receipt_and_returns_to_the_order_page(customer_client, order):
     response = customer_client.post(
         request_url(order),
         {
@@ -263,7 +263,7 @@ def test_the_panel_renders_in_english_too(customer_client, order):
 # --- Issuing, rendering, mailing -------------------------------------------------------------------
 
 
-def test_issue_numbers_the_receipt_records_who_and_renders_then_mails(order, mailoutbox):
+def test_k9_support_issue_numbers_the_receipt_records_who_and_renders_then_mails(order, mailoutbox):
     receipt = requested(order)
     agent = support_agent()
 

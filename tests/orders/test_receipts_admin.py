@@ -107,7 +107,7 @@ def test_audit_log_pages_load(support_client, queue):
 # --- Actions ----------------------------------------------------------------------------------------
 
 
-def test_issue_action_issues_and_records_the_agent(support_client, agent, queue):
+def test_k9_issue_action_issues_and_records_the_agent(support_client, agent, queue):
     receipt = queue["requested"]
 
     with worker_runs_tasks():
@@ -162,6 +162,20 @@ def test_decline_asks_for_a_reason_then_declines_and_mails_it(
     )
     assert "ご本人確認が必要です" in mailoutbox[-1].body
     assert mailoutbox[-1].to == [receipt.order.contact_email]
+
+
+def test_decline_and_reissue_leave_receipts_in_other_states_alone(support_client, queue):
+    response = run_action(support_client, "decline_selected", [queue["issued"]])
+
+    assert response.status_code == 302  # nothing to decline: straight back to the queue
+    page = support_client.get(reverse(CHANGELIST)).content.decode()
+    assert "1件の領収書は「申し込み」の状態ではないため、そのままにしました。" in page
+    page = run_action(
+        support_client, "reissue_selected", [queue["issued"], queue["requested"]]
+    ).content.decode()
+    assert queue["issued"].order.number in page
+    assert queue["requested"].order.number not in page
+    assert 'name="addressee"' in page  # one receipt left: it may be corrected
 
 
 def test_reissue_of_one_receipt_may_correct_it(support_client, agent, queue):

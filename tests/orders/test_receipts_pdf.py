@@ -61,7 +61,7 @@ def issue(order):
     return receipt
 
 
-def test_issued_pdf_shows_everything_j5_requires(order):
+def test_j5_issued_pdf_shows_everything_required(order):
     receipt = issue(order)
     text = pdf_text(receipt)
     seller = settings.SELLER
@@ -92,7 +92,7 @@ def test_issued_pdf_shows_everything_j5_requires(order):
     assert "再発行" not in text
 
 
-def test_reissued_pdf_says_reissue_with_its_count_and_keeps_the_number(order):
+def test_j5_reissued_pdf_says_reissue_with_its_count_and_keeps_the_number(order):
     receipt = issue(order)
     number = receipt.number
 
