@@ -210,7 +210,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.reconcile_payments",
         "schedule": RECONCILE_INTERVAL_SECONDS,
     },
+    "receipts-sweep": {
+        "task": "orders.tasks_receipts.sweep_receipts",
+        "schedule": timedelta(minutes=15),
+    },
 }
+# Autodiscovery imports only ``<app>.tasks``; the receipt tasks live in their own module.
+CELERY_IMPORTS = ["orders.tasks_receipts"]
 
 # --- Seller (特定商取引法に基づく表記 and receipts, J2/J5) ---------------------------------------------
 SELLER = {

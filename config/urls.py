@@ -32,6 +32,7 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("django.contrib.auth.urls")),
     path("licenses/", include("licenses.urls")),
     path("legal/", include("orders.urls_legal")),
+    path("orders/", include("orders.urls_receipts")),
     path("", include("orders.urls")),
     prefix_default_language=False,
 )

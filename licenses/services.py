@@ -15,14 +15,19 @@ from .codes import CodeFormatError, lookalike_hints, normalize_code
 from .models import ActivationCode, License, LicenseEvent, Product
 
 SUPPORT_GROUP = "Support staff"
-# Support staff read the catalog, licenses and their ledger; receipt permissions join this list
-# with the receipts models. They change nothing else.
+# Support staff read the catalog, licenses and their ledger, orders and payments, and work the
+# receipt queue (issue, reissue, decline). They change nothing else.
 SUPPORT_PERMISSIONS = [
     ("licenses", "view_product"),
     ("licenses", "view_price"),
     ("licenses", "view_license"),
     ("licenses", "view_device"),
     ("licenses", "view_licenseevent"),
+    ("orders", "view_order"),
+    ("orders", "view_payment"),
+    ("orders", "view_receipt"),
+    ("orders", "view_receiptevent"),
+    ("orders", "issue_receipt"),
 ]
 
 

@@ -224,3 +224,6 @@ class WebhookEventAdmin(admin.ModelAdmin):
             except Exception as error:  # shown to the operator, kept on the row
                 self.message_user(request, f"{event.stripe_id}: {error}", messages.ERROR)
         self.message_user(request, _("Events reprocessed."))
+
+
+from . import admin_receipts  # noqa: E402, F401  (the receipt queue)

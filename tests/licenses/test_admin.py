@@ -4,9 +4,11 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils import timezone
 
 from licenses.services import SUPPORT_GROUP
 from orders.models import WebhookEvent
+from orders.receipts import request_receipt
 from tests.factories import (
     ActivationCodeFactory,
     DeviceFactory,
@@ -31,7 +33,13 @@ def operator_client(client):
 @pytest.fixture
 def rows():
     license = LicenseFactory()
+    order = OrderFactory(status="paid", paid_at=timezone.now())
+    receipt = request_receipt(
+        order=order, customer=order.customer, addressee="山田 花子", proviso="更新代として"
+    )
     return {
+        "receipt": receipt,
+        "receiptevent": receipt.events.get(),
         "license": license,
         "device": DeviceFactory(license=license),
         "activationcode": ActivationCodeFactory(product=license.product),

@@ -321,3 +321,11 @@ def test_status_json_reports_the_extension(client, customer):
         "fulfilled": True,
         "expires_on": order.license.expires_on.isoformat(),
     }
+
+
+def test_K9_order_page_offers_a_receipt_for_a_completed_order(client, customer):
+    order = OrderFactory(customer=customer, status="fulfilled", paid_at=timezone.now())
+    client.force_login(customer)
+    page = client.get(reverse("orders:detail", args=[order.number])).content.decode()
+    assert "領収書" in page
+    assert reverse("receipts:request", args=[order.number]) in page

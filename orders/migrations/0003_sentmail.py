@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('licenses', '0002_licenseevent_order_and_more'),
-        ('orders', '0001_initial'),
+        ('orders', '0002_receipts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
