@@ -203,7 +203,9 @@ def celery_worker_process(request, transactional_db, tmp_path_factory) -> Iterat
     """
     token = uuid.uuid4().hex[:12]
     folder = tmp_path_factory.mktemp("celery-worker")
-    broker_url = celery_app.conf.broker_url
+    # The session's broker, as the settings read it: not ``celery_app.conf.broker_url``, which a
+    # test may have changed in this process.
+    broker_url = os.environ.get("CELERY_BROKER_URL") or settings.CELERY_BROKER_URL
     transport_options = dict(celery_app.conf.broker_transport_options or {})
     env = {
         **os.environ,
@@ -253,7 +255,7 @@ def celery_worker_process(request, transactional_db, tmp_path_factory) -> Iterat
         finally:
             worker.stop()
             if scheme != "filesystem":
-                _delete_redis_keys(key_prefix)
+                _delete_redis_keys(broker_url, key_prefix)
             celery_app.conf.broker_transport_options = saved_transport_options
             _drop_broker_connections()
 
@@ -295,8 +297,8 @@ def _drop_broker_connections() -> None:
     celery_app.amqp._producer_pool = None
 
 
-def _delete_redis_keys(key_prefix: str) -> None:
-    client = redis.Redis.from_url(celery_app.conf.broker_url)
+def _delete_redis_keys(broker_url: str, key_prefix: str) -> None:
+    client = redis.Redis.from_url(broker_url)
     try:
         for key in client.scan_iter(match=f"{key_prefix}*", count=500):
             client.delete(key)
