@@ -5,7 +5,7 @@ from django.utils import translation
 
 from tests.factories import UserFactory
 
-pytest_plugins = ["tests.plugins.localstripe", "tests.plugins.browser"]
+pytest_plugins = ["tests.plugins.localstripe", "tests.plugins.browser", "tests.plugins.worker"]
 
 
 @pytest.fixture(autouse=True)

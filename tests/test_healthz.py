@@ -2,8 +2,6 @@
 
 import pytest
 
-from config.celery import app as celery_app
-
 pytestmark = pytest.mark.django_db
 
 
@@ -15,9 +13,10 @@ def test_healthz_is_200_when_database_and_broker_answer(client):
 
 def test_healthz_is_503_when_the_broker_is_unreachable(client, monkeypatch):
     # A real connection attempt to a closed port on this machine: nothing is mocked.
-    # Celery lets the CELERY_BROKER_URL variable win over its configuration (CI sets it).
+    # Celery lets the CELERY_BROKER_URL variable win over its configuration: the variable is
+    # enough. Patching ``celery_app.conf.broker_url`` as well outlived the test: monkeypatch
+    # restored it on Celery's pending configuration, not on the one built from it.
     monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
-    monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "database": "ok", "broker": "unreachable"}

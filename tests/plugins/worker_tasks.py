@@ -1,0 +1,34 @@
+"""Test-only tasks, loaded by the test worker with ``--include`` and never by a production worker."""
+
+import os
+import time
+from pathlib import Path
+
+from celery import shared_task
+
+from licenses.tasks import set_auto_renew
+
+
+@shared_task
+def sleep_then_set_auto_renew(
+    license_id: int, enabled: bool, *, seconds: float, attempts_file: str
+) -> None:
+    """``set_auto_renew`` that stays busy ``seconds`` on its first attempt only.
+
+    Every attempt appends the pid of the process running it to ``attempts_file``, so a test can
+    wait for the task to be running (to kill its worker) and count how often it was delivered.
+    """
+    attempts = Path(attempts_file)
+    first_attempt = not attempts.exists() or not attempts.read_text().strip()
+    with attempts.open("a") as file:
+        file.write(f"{os.getpid()}\n")
+    if first_attempt:
+        time.sleep(seconds)
+    set_auto_renew(license_id, enabled)
+
+
+def attempts(attempts_file: Path) -> list[int]:
+    """The pids that started ``sleep_then_set_auto_renew`` with this file, in order."""
+    if not attempts_file.exists():
+        return []
+    return [int(line) for line in attempts_file.read_text().split()]
