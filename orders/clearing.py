@@ -143,7 +143,8 @@ def reconcile_payments(*, older_than: dt.timedelta | None = None) -> ReconcileRe
     orders not yet extended are queued for fulfilment again; stored events still unprocessed are
     queued again. Every step is idempotent, so overlapping runs do no harm.
     """
-    older_than = older_than or dt.timedelta(seconds=settings.RECONCILE_AFTER_SECONDS)
+    if older_than is None:
+        older_than = dt.timedelta(seconds=settings.RECONCILE_AFTER_SECONDS)
     cutoff = timezone.now() - older_than
     report = ReconcileReport()
     stuck = Order.objects.filter(

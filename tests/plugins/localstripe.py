@@ -7,6 +7,7 @@ page: ``card_token`` (``stripe.createToken``) and ``authenticate_3d_secure`` (th
 """
 
 import json
+import os
 import re
 import socket
 import subprocess
@@ -39,13 +40,22 @@ def localstripe(tmp_path_factory) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     saved = settings.STRIPE_API_BASE, settings.STRIPE_JS_URL
+    saved_env = {name: os.environ.get(name) for name in ("STRIPE_API_BASE", "STRIPE_JS_URL")}
     try:
         _wait_until_answering(base_url, process, log_path)
         settings.STRIPE_API_BASE = base_url
         settings.STRIPE_JS_URL = f"{base_url}/js.stripe.com/v3/"
+        # Processes the tests start (a Celery worker) read their settings from the environment.
+        os.environ["STRIPE_API_BASE"] = settings.STRIPE_API_BASE
+        os.environ["STRIPE_JS_URL"] = settings.STRIPE_JS_URL
         yield base_url
     finally:
         settings.STRIPE_API_BASE, settings.STRIPE_JS_URL = saved
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         process.terminate()
         try:
             process.wait(timeout=10)
