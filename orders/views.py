@@ -156,6 +156,17 @@ def choose(request, serial: str):
             "usage_form": usage_form,
             "recommended": recommended,
             "has_upgrade_path": has_upgrade_path,
+            "compare_rows": [
+                (
+                    years,
+                    [
+                        (o, next((t for t in o.terms if t.term_years == years), None))
+                        for o in options
+                    ],
+                )
+                for years in (1, 2, 3)
+            ],
+            "blocked_reason": next((o.blocked_reason for o in options if o.blocked_reason), ""),
             "offers_upgrades": license.product.line
             in (Product.Line.CLOUD, Product.Line.TOTAL_SECURITY),
             "outdated": license.product.is_legacy

@@ -187,7 +187,11 @@ def test_K2_twin_pack_advice_for_each_answer(demo_client, usage, edition, term):
     # All three alternatives side by side, each with its prices.
     options = response.context["options"]
     assert {o.product.edition for o in options} == {"twin_pack", "three_device", "private"}
-    assert page.count('class="panel option') == 3
+    # One comparison table: a row per term, a column per option, prices in every cell sold.
+    rows = dict(response.context["compare_rows"])
+    assert [len(cells) for cells in rows.values()] == [3, 3, 3]
+    assert page.count('name="path"') == 1 + 3 + 3  # the twin pack sells 1 year only
+    assert "1年あたり" in page
 
 
 def test_K2_twin_pack_again_is_a_new_purchase(demo_client):
