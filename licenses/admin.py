@@ -17,6 +17,19 @@ from .models import (
 )
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown for reference on their parent's page: history is never edited there."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 class PriceInline(admin.TabularInline):
     model = Price
     extra = 0
@@ -114,22 +127,16 @@ class DeviceInline(admin.TabularInline):
     fields = ["name", "platform", "program_generation", "program_version", "last_seen_at"]
 
 
-class CodeInline(admin.TabularInline):
+class CodeInline(ReadOnlyInline):
     model = ActivationCode
-    extra = 0
     fields = ["code", "product", "term_years", "state", "redeemed_at"]
     readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class LicenseEventInline(admin.TabularInline):
+class LicenseEventInline(ReadOnlyInline):
     """The ledger, read-only: history is never edited, corrections are new rows."""
 
     model = LicenseEvent
-    extra = 0
     fields = [
         "created_at",
         "kind",
@@ -142,14 +149,7 @@ class LicenseEventInline(admin.TabularInline):
         "note",
     ]
     readonly_fields = fields
-    can_delete = False
     ordering = ["-created_at", "-id"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(License)

@@ -13,22 +13,12 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from licenses.admin import ReadOnlyInline
 from licenses.models import LicenseEvent
 
 from . import clearing, services
 from .models import Order, Payment, SentMail, WebhookEvent
 from .payments import gateway
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class PaymentInline(ReadOnlyInline):

@@ -14,25 +14,19 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from licenses.admin import ReadOnlyInline
+
 from . import receipts
 from .forms_receipts import DeclineReceiptForm, ReissueReceiptForm
 from .models import Receipt, ReceiptEvent
 
 
-class ReceiptEventInline(admin.TabularInline):
+class ReceiptEventInline(ReadOnlyInline):
     """The audit trail, read-only."""
 
     model = ReceiptEvent
-    extra = 0
     fields = ["created_at", "kind", "actor", "issue_count", "note", "mailed_at"]
     readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Receipt)
