@@ -232,7 +232,15 @@ def workdir() -> tempfile.TemporaryDirectory:
 
 
 def machine() -> str:
-    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{load_average()}"
+    )
+
+
+def load_average() -> str:
+    """Other work on the machine skews every number: print it with the results."""
+    return "load average " + " ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 # --- HTTP load -------------------------------------------------------------------------------

@@ -64,6 +64,7 @@ def main() -> None:
                 bare = results["bare view"].per_second
                 for name, result in results.items():
                     rows.append(row(concurrency, name, result, result.per_second / bare))
+            print(f"after the run: {common.load_average()}")
             stored, queued = stored_and_queued(redis)
             print(f"request body {len(events.next()[0])} bytes")
             print(
