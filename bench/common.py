@@ -165,6 +165,11 @@ class Processes:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # a straggling child of that group
 
+    def report_errors(self, name: str, results) -> None:
+        """Errors are never averaged away: show what the server logged."""
+        if any(result.errors for result in results):
+            print(f"ERRORS in the run; the end of {name}'s log:\n{self.log_tail(name)}")
+
     def log_tail(self, name: str, lines: int = 30) -> str:
         text = (self.workdir / f"{name}.log").read_text(errors="replace")
         return "\n".join(text.splitlines()[-lines:])

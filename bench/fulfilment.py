@@ -39,7 +39,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=500, help="per phase")
     parser.add_argument("--concurrency", type=int, default=1, help="worker pool processes")
-    parser.add_argument("--rate", type=float, default=10, help="payments/s in phase 1, 0: max")
+    parser.add_argument("--rate", type=float, default=5, help="payments/s in phase 1, 0: max")
     args = parser.parse_args()
     n = args.orders
 

@@ -77,6 +77,7 @@ def main() -> None:
                         )
                     )
             processes.check("gunicorn")
+            processes.report_errors("gunicorn", results.values())
             print(f"after the run: {common.load_average()}")
 
         bare = results["bare view"].per_second

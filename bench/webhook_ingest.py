@@ -61,6 +61,7 @@ def main() -> None:
                             )
                         )
                 processes.check("gunicorn")
+                processes.report_errors("gunicorn", results.values())
                 bare = results["bare view"].per_second
                 for name, result in results.items():
                     rows.append(row(concurrency, name, result, result.per_second / bare))
