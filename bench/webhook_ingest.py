@@ -8,6 +8,9 @@ events for PaymentIntents the shop does not know. Each is verified, stored (one 
 processing task published to Redis by ``transaction.on_commit`` inside the request. No worker
 runs, so the queue only grows (the run checks it holds one task per event). The bare view gets
 the same bodies. Rounds alternate between the two so drift hits both alike.
+
+``--broker-down`` points the shop at a closed loopback port instead of Redis (DESIGN 6: the
+event is still stored and answered 200; the sweep queues it later).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ def main() -> None:
     parser.add_argument("--concurrency", default="1,8", help="client levels, comma-separated")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--max-seconds", type=float, default=20, help="per round and endpoint")
+    parser.add_argument("--broker-down", action="store_true", help="no broker listening")
     args = parser.parse_args()
     levels = [int(level) for level in args.concurrency.split(",")]
 
@@ -36,11 +40,14 @@ def main() -> None:
         common.fresh_redis() as redis,
     ):
         env = common.environment(database=database, workdir=Path(tmp))
+        if args.broker_down:
+            env["CELERY_BROKER_URL"] = f"redis://127.0.0.1:{common.free_port()}/9"
         common.setup_django(env)
         with common.Processes(workdir=Path(tmp), env=env) as processes:
             port = common.gunicorn(processes, workers=args.workers)
+            broker = "broker unreachable" if args.broker_down else "Redis"
             print(
-                f"{common.machine()}; gunicorn --workers {args.workers} (sync), PostgreSQL, Redis"
+                f"{common.machine()}; gunicorn --workers {args.workers} (sync), PostgreSQL, {broker}"
             )
             events = EventMaker()
             warm_up(port, events)
