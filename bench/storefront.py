@@ -1,6 +1,6 @@
 """Storefront pages vs a bare Django view, and their SQL query counts (DESIGN 10).
 
-    /work/main/.venv/bin/python bench/storefront.py [--requests 3000] [--workers 4]
+    .venv/bin/python bench/storefront.py [--requests 3000] [--workers 4]
 
 One gunicorn (sync workers, DEBUG off, PostgreSQL) serves the shop and the bare view
 ``/bench/bare/``. A customer with 50 licenses (demo catalog, Mamori Cloud) is signed in; the

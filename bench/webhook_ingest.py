@@ -1,6 +1,6 @@
 """Webhook ingestion vs a bare Django view: throughput and latency (issue 4, DESIGN 10).
 
-    /work/main/.venv/bin/python bench/webhook_ingest.py [--requests 3000] [--workers 4]
+    .venv/bin/python bench/webhook_ingest.py [--requests 3000] [--workers 4]
 
 One gunicorn (sync workers, DEBUG off, PostgreSQL, Redis broker) serves the shop and the bare
 view ``/bench/bare/``. The load generator POSTs signed, distinct ``payment_intent.succeeded``
