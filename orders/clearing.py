@@ -62,17 +62,11 @@ def store_webhook_event(*, event: dict) -> WebhookEvent:
             },
         )
         if stored.status in (WebhookEvent.Status.PENDING, WebhookEvent.Status.FAILED):
-            _queue_event(stored.pk)
+            # With the broker down the event stays pending in the table; the sweep queues it.
+            services.queue_task_on_commit("process_webhook_event", stored.pk)
     if not created:
         logger.info("Webhook event %s received again", stored.stripe_id)
     return stored
-
-
-def _queue_event(event_id: int) -> None:
-    from .tasks import process_webhook_event
-
-    # robust: with the broker down the event stays pending in the table; the sweep queues it.
-    transaction.on_commit(lambda: process_webhook_event.delay(event_id), robust=True)
 
 
 def process_webhook_event(*, event: WebhookEvent) -> WebhookEvent:

@@ -281,13 +281,22 @@ def extend_license(*, order: Order) -> bool:
     return True
 
 
+# Publishing happens inside a request: with the broker down, Celery's default retry policy
+# would hold every webhook and checkout request for 0.6 s (bench/webhook_ingest.py
+# --broker-down). One quick retry, then give up: the reconciliation sweep queues the work later.
+PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1}
+
+
 def queue_task_on_commit(name: str, *args) -> None:
     """Queue a task once the surrounding transaction commits.
 
     ``robust``: a broker that is down must not turn a committed payment into an error page;
-    the reconciliation sweep finds paid orders that were never extended and queues them again.
+    the reconciliation sweep finds paid orders that were never extended and events never
+    processed, and queues them again.
     """
     from . import tasks  # tasks import this module
 
     task = getattr(tasks, name)
-    transaction.on_commit(lambda: task.delay(*args), robust=True)
+    transaction.on_commit(
+        lambda: task.apply_async(args, retry_policy=PUBLISH_RETRY_POLICY), robust=True
+    )
