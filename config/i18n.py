@@ -34,7 +34,12 @@ def switch_language(request):
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ) or not next_url.startswith("/"):
         next_url = "/"
-    response = HttpResponseRedirect(localized_path(next_url, language))
+    target = localized_path(next_url, language)
+    if target.startswith("//") or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = localized_path("/", language)
+    response = HttpResponseRedirect(target)
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         language,

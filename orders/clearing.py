@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from licenses.dates import add_years
 from licenses.models import License, LicenseEvent
 from licenses.services import record_license_change
 
@@ -104,11 +104,43 @@ def _act_on(event: WebhookEvent) -> str:
     else:
         return WebhookEvent.Status.IGNORED
     payment = Payment.objects.filter(stripe_payment_intent=intent_id).first() if intent_id else None
+    if payment is None and event.type in PAYMENT_INTENT_EVENTS:
+        payment = _adopt_unrecorded_intent(obj)
     if payment is None:
         logger.warning("Webhook %s names no payment of ours (%s)", event.stripe_id, intent_id)
         return WebhookEvent.Status.IGNORED
     sync_payment_and_refund(payment=payment)
     return WebhookEvent.Status.PROCESSED
+
+
+def _adopt_unrecorded_intent(obj: dict) -> Payment | None:
+    """A PaymentIntent created for one of our orders whose id we never stored.
+
+    ``confirm_order`` creates the PaymentIntent and records its id in one transaction; if that
+    transaction rolled back afterwards (a timeout, a killed process), the charge exists and only
+    its metadata knows the order. Attach it to the attempt whose card it used, then sync.
+    """
+    number = (obj.get("metadata") or {}).get("order")
+    intent_id, card = obj.get("id"), obj.get("payment_method")
+    if not number or not intent_id:
+        return None
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(number=number).first()
+        if order is None:
+            return None
+        candidates = order.payments.filter(stripe_payment_intent=None).order_by("-attempt")
+        if card:
+            candidates = candidates.filter(stripe_payment_method=card)
+        payment = candidates.first()
+        if payment is None:
+            return None
+        payment.stripe_payment_intent = intent_id
+        payment.save(update_fields=["stripe_payment_intent", "updated_at"])
+        if order.status == S.DETAILS_ENTERED:
+            order.status = S.AWAITING_PAYMENT
+            order.save(update_fields=["status", "updated_at"])
+    logger.warning("Order %s: adopted unrecorded PaymentIntent %s", number, intent_id)
+    return payment
 
 
 def sync_payment_and_refund(*, payment: Payment) -> Order:
@@ -122,11 +154,16 @@ def sync_payment_and_refund(*, payment: Payment) -> Order:
 # --- Reconciliation ------------------------------------------------------------------------------
 
 
+BATCH = 200
+STUCK_FOR_AT_MOST = dt.timedelta(days=7)
+
+
 @dataclass
 class ReconcileReport:
     orders_synced: int = 0
     orders_requeued: int = 0
     events_requeued: int = 0
+    mails_requeued: int = 0
     errors: int = 0
 
 
@@ -141,34 +178,70 @@ def reconcile_payments(*, older_than: dt.timedelta | None = None) -> ReconcileRe
         older_than = dt.timedelta(seconds=settings.RECONCILE_AFTER_SECONDS)
     cutoff = timezone.now() - older_than
     report = ReconcileReport()
-    stuck = Order.objects.filter(
-        status__in=[S.AWAITING_PAYMENT, S.REQUIRES_ACTION], updated_at__lt=cutoff
-    ).order_by("updated_at")[:500]
-    for order in stuck:
-        payment = order.payments.exclude(stripe_payment_intent=None).order_by("-attempt").first()
-        if payment is None:
-            continue
-        try:
-            sync_payment_and_refund(payment=payment)
-            report.orders_synced += 1
-        except gateway.PaymentError:
-            logger.warning("Reconciliation could not read order %s", order.number, exc_info=True)
-            report.errors += 1
-
     from .tasks import fulfil_order, process_webhook_event
 
+    # The cheap, most important steps first: nothing below may starve them.
     for order_id in Order.objects.filter(status=S.PAID, paid_at__lt=cutoff).values_list(
         "pk", flat=True
-    )[:500]:
+    )[:BATCH]:
         fulfil_order.delay(order_id)
         report.orders_requeued += 1
     for event_id in WebhookEvent.objects.filter(
         status__in=[WebhookEvent.Status.PENDING, WebhookEvent.Status.FAILED],
         received_at__lt=cutoff,
-    ).values_list("pk", flat=True)[:500]:
+    ).values_list("pk", flat=True)[:BATCH]:
         process_webhook_event.delay(event_id)
         report.events_requeued += 1
+    report.mails_requeued = _requeue_missing_mails(cutoff)
+
+    # Orders half-way through a payment, re-read one by one. An order is touched after its
+    # re-read, so abandoned 3-D Secure challenges take turns instead of filling every batch;
+    # after STUCK_FOR_AT_MOST nobody is waiting any more and Stripe has given up on them too.
+    half_way = Q(status__in=[S.AWAITING_PAYMENT, S.REQUIRES_ACTION]) | Q(
+        # A late failure report may have hidden a newer attempt that is still in progress.
+        status=S.PAYMENT_FAILED,
+        payments__status__in=[Payment.Status.REQUIRES_ACTION, Payment.Status.PROCESSING],
+    )
+    stuck = (
+        Order.objects.filter(half_way, updated_at__lt=cutoff)
+        .filter(updated_at__gt=timezone.now() - STUCK_FOR_AT_MOST)
+        .distinct()
+        .order_by("updated_at")[:BATCH]
+    )
+    for order in stuck:
+        payment = order.payments.exclude(stripe_payment_intent=None).order_by("-attempt").first()
+        try:
+            if payment is not None:
+                sync_payment_and_refund(payment=payment)
+                report.orders_synced += 1
+        except Exception:  # one bad order must not stop the sweep
+            logger.warning("Reconciliation could not sync order %s", order.number, exc_info=True)
+            report.errors += 1
+        Order.objects.filter(pk=order.pk, updated_at__lt=cutoff).update(updated_at=timezone.now())
     return report
+
+
+def _requeue_missing_mails(cutoff: dt.datetime) -> int:
+    """Mails whose task was lost (broker down at commit): queue them again (T7, T8)."""
+    from . import tasks
+
+    recent = timezone.now() - STUCK_FOR_AT_MOST
+    wanted = [
+        ("order_completed", "send_order_completed_mail", Q(status__in=[S.PAID, S.FULFILLED, S.REFUNDED], paid_at__lt=cutoff, paid_at__gt=recent)),
+        ("license_extended", "send_license_extended_mail", Q(status=S.FULFILLED, fulfilled_at__lt=cutoff, fulfilled_at__gt=recent)),
+        ("refund_done", "send_refund_mail", Q(status=S.REFUNDED, refunded_at__lt=cutoff, refunded_at__gt=recent)),
+    ]  # fmt: skip
+    queued = 0
+    for key, task_name, condition in wanted:
+        missing = (
+            Order.objects.filter(condition)
+            .exclude(sent_mails__key=key)
+            .values_list("pk", flat=True)[:BATCH]
+        )
+        for order_id in missing:
+            getattr(tasks, task_name).delay(order_id)
+            queued += 1
+    return queued
 
 
 # --- Refunds -----------------------------------------------------------------------------------------
@@ -213,8 +286,8 @@ def apply_refund(*, payment: Payment, refund_id: str, actor=None) -> Order:
 def _reverse(*, order: Order, payment: Payment, refund_id: str, actor) -> Order:
     """Mark refunded and, if the license was extended, add the reversing ledger row.
 
-    History is never edited: the reversal is a new row taking the expiry back by the purchased
-    term and the product back after an upgrade. Caller holds the order lock.
+    History is never edited: the reversal is a new row taking back what the extension added and
+    the product back after an upgrade. Caller holds the order lock.
     """
     payment.status = Payment.Status.REFUNDED
     payment.stripe_refund = refund_id or payment.stripe_refund
@@ -227,10 +300,13 @@ def _reverse(*, order: Order, payment: Payment, refund_id: str, actor) -> Order:
         and not LicenseEvent.objects.filter(order=order, kind=LicenseEvent.Kind.REFUNDED).exists()
     ):
         license = License.objects.select_for_update().get(pk=order.license_id)
+        # Take back exactly what the extension added (K10 may have started it from the payment
+        # day, after a lapse), not a calendar term.
+        added = extension.new_expires_on - extension.old_expires_on
         record_license_change(
             license=license,
             kind=LicenseEvent.Kind.REFUNDED,
-            new_expires_on=add_years(license.expires_on, -order.term_years),
+            new_expires_on=license.expires_on - added,
             new_product=order.from_product if license.product_id == order.product_id else None,
             order=order,
             actor=actor,

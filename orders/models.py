@@ -166,6 +166,15 @@ class Payment(models.Model):
         return f"{self.order.number} #{self.attempt}"
 
     @property
+    def failure_text(self) -> str:
+        """The failure in the reader's language (the code is stored; a message is only text)."""
+        if not self.failure_code:
+            return self.failure_message
+        from .payments.gateway import failure_message_for
+
+        return failure_message_for(self.failure_code)
+
+    @property
     def idempotency_key(self) -> str:
         """One Stripe Idempotency-Key per order attempt (DESIGN 5.3)."""
         return f"order-{self.order.number}-attempt-{self.attempt}"

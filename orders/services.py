@@ -87,30 +87,23 @@ def enter_details(*, order: Order, email: str, card_token: str) -> Payment:
     "Edit order"), unless that attempt failed.
     """
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.status not in OPEN_FOR_DETAILS:
-            raise CheckoutError(_("This order can no longer be changed."))
+        order = _lock_open_order(order)
         previous = selectors.latest_payment(order=order)
         reuse = not card_token and previous and previous.status == Payment.Status.CARD_ADDED
         if not card_token and not reuse:
             raise CheckoutError(_("Enter your card details."))
-        order.email = email
-        order.terms_accepted_at = timezone.now()
-        order.terms_versions = dict(DOCUMENT_VERSIONS)
-        order.status = S.DETAILS_ENTERED
-        order.save(
-            update_fields=["email", "terms_accepted_at", "terms_versions", "status", "updated_at"]
-        )
         if reuse:
+            _record_details(order, email)
             return previous
 
     # Stripe calls happen outside the lock: the card belongs to no order until it is recorded.
     customer_id = gateway.ensure_customer(email=email, customer_id=order.stripe_customer_id or None)
     card = gateway.add_card(customer_id=customer_id, token=card_token)
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
+        # Checked again: another tab may have confirmed the order meanwhile.
+        order = _lock_open_order(order)
         order.stripe_customer_id = customer_id
-        order.save(update_fields=["stripe_customer_id", "updated_at"])
+        _record_details(order, email, "stripe_customer_id")
         last = order.payments.order_by("-attempt").values_list("attempt", flat=True).first() or 0
         return Payment.objects.create(
             order=order,
@@ -121,6 +114,31 @@ def enter_details(*, order: Order, email: str, card_token: str) -> Payment:
             card_brand=card.brand,
             card_last4=card.last4,
         )
+
+
+def _lock_open_order(order: Order) -> Order:
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status not in OPEN_FOR_DETAILS:
+        raise CheckoutError(_("This order can no longer be changed."))
+    return order
+
+
+def _record_details(order: Order, email: str, *extra_fields: str) -> None:
+    """details_entered only once a usable card is on the order (T4)."""
+    order.email = email
+    order.terms_accepted_at = timezone.now()
+    order.terms_versions = dict(DOCUMENT_VERSIONS)
+    order.status = S.DETAILS_ENTERED
+    order.save(
+        update_fields=[
+            "email",
+            "terms_accepted_at",
+            "terms_versions",
+            "status",
+            "updated_at",
+            *extra_fields,
+        ]
+    )
 
 
 def confirm_order(*, order: Order) -> ConfirmResult:
@@ -169,6 +187,22 @@ def sync_payment(*, payment: Payment) -> Order:
     return order
 
 
+def abandon_attempt(*, order: Order) -> Order:
+    """T6: the customer leaves 3-D Secure to use another card: cancel the PaymentIntent at
+    Stripe first, then read it back, so the order ends in ``payment_failed`` (or in ``paid``
+    if the authentication had in fact just gone through)."""
+    payment = selectors.latest_payment(order=order)
+    if order.status != S.REQUIRES_ACTION or not payment or not payment.stripe_payment_intent:
+        return order
+    try:
+        gateway.cancel_payment_intent(payment_intent_id=payment.stripe_payment_intent)
+    except gateway.GatewayUnavailable:
+        raise
+    except gateway.PaymentError:
+        pass  # already succeeded or canceled: the sync below reads what it became
+    return sync_payment(payment=payment)
+
+
 def _read_intent(payment: Payment):
     if not payment.stripe_payment_intent:
         return None
@@ -181,7 +215,7 @@ def _result(order: Order, payment: Payment, intent) -> ConfirmResult:
         order=order,
         payment=payment,
         client_secret=intent.client_secret if needs_action else "",
-        failure_message=payment.failure_message if order.status == S.PAYMENT_FAILED else "",
+        failure_message=payment.failure_text if order.status == S.PAYMENT_FAILED else "",
     )
 
 
@@ -211,7 +245,7 @@ def _apply_intent(order: Order, payment: Payment, intent) -> None:
     if intent.requires_action:
         payment.status = Payment.Status.REQUIRES_ACTION
         payment.save(update_fields=["status", "updated_at"])
-        if order.status in (S.AWAITING_PAYMENT, S.DETAILS_ENTERED):
+        if order.status == S.AWAITING_PAYMENT:
             order.status = S.REQUIRES_ACTION
             order.save(update_fields=["status", "updated_at"])
         return
@@ -220,13 +254,17 @@ def _apply_intent(order: Order, payment: Payment, intent) -> None:
         payment.save(update_fields=["status", "updated_at"])
         return
     if intent.status in ("requires_payment_method", "canceled"):
+        latest = payment.attempt == (
+            order.payments.order_by("-attempt").values_list("attempt", flat=True).first()
+        )
         payment.status = Payment.Status.FAILED
         payment.failure_code = (intent.failure_code or intent.status)[:100]
         payment.failure_message = (
             intent.failure_message or _("The payment was not completed. Please try another card.")
         )[:500]
         payment.save(update_fields=["status", "failure_code", "failure_message", "updated_at"])
-        if order.status in (S.AWAITING_PAYMENT, S.REQUIRES_ACTION, S.DETAILS_ENTERED):
+        # A late failure report for an older attempt says nothing about the current one.
+        if latest and order.status in (S.AWAITING_PAYMENT, S.REQUIRES_ACTION, S.DETAILS_ENTERED):
             order.status = S.PAYMENT_FAILED
             order.save(update_fields=["status", "updated_at"])
             queue_task_on_commit("send_payment_failed_mail", order.pk)

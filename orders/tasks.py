@@ -63,7 +63,7 @@ def process_webhook_event(event_id: int) -> str:
     return clearing.process_webhook_event(event=event).status
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=240, time_limit=300)
 def reconcile_payments() -> dict:
     """Periodic (beat): re-read stuck orders, re-queue unfinished work (DESIGN 6)."""
     return vars(clearing.reconcile_payments())

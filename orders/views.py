@@ -297,7 +297,7 @@ def confirm(request, number: str):
             messages.error(request, getattr(error, "message", str(error)))
             return redirect("orders:details", number=order.number)
         if result.order.status == S.PAYMENT_FAILED:
-            messages.error(request, result.failure_message)
+            messages.error(request, result.payment.failure_text)
             return redirect("orders:details", number=order.number)
         return _next_step_for(result.order) or redirect("orders:detail", number=order.number)
     license = order.license
@@ -327,7 +327,10 @@ def authenticate(request, number: str):
         return _next_step_for(order) or redirect("orders:details", number=order.number)
     try:
         if request.method == "POST":
-            order = services.sync_payment(payment=payment)
+            if request.POST.get("action") == "another_card":
+                order = services.abandon_attempt(order=order)
+            else:
+                order = services.sync_payment(payment=payment)
             if order.status == S.REQUIRES_ACTION:
                 messages.error(
                     request, _("3-D Secure authentication is not finished yet. Please complete it.")
@@ -335,11 +338,11 @@ def authenticate(request, number: str):
                 return redirect("orders:authenticate", number=order.number)
             if order.status == S.PAYMENT_FAILED:
                 payment.refresh_from_db()
-                messages.error(request, payment.failure_message)
+                messages.error(request, payment.failure_text)
                 return redirect("orders:details", number=order.number)
             return _next_step_for(order)
         intent = gateway.retrieve_payment_intent(payment_intent_id=payment.stripe_payment_intent)
-    except gateway.GatewayUnavailable as error:
+    except gateway.PaymentError as error:
         messages.error(request, error.message)
         return render(request, "checkout/authenticate.html", {"order": order, "client_secret": ""})
     return render(

@@ -58,3 +58,8 @@ def test_J2_tokushoho_page_shows_the_seller_from_settings(client, settings):
     assert "03-1234-5678" in page
     for heading in ["販売業者", "代表者", "所在地", "支払方法", "返品", "動作環境"]:
         assert heading in page
+
+
+def test_language_switch_cannot_be_turned_into_an_open_redirect(client):
+    response = client.post("/i18n/setlang/", {"language": "ja", "next": "/en//evil.example/x"})
+    assert response["Location"] == "/"

@@ -45,6 +45,7 @@ _FAILURE_MESSAGES = {
     "expired_card": _("The card has expired. Please use another card."),
     "incorrect_cvc": _("The card's security code is incorrect."),
 }
+_NOT_COMPLETED = _("The payment was not completed. Please try another card.")
 _DECLINED = _("The card was declined. Please use another card or contact your card issuer.")
 _UNAVAILABLE = _("The payment service is not reachable right now. Please try again in a moment.")
 _FAILED = _("The payment could not be processed. Please try again or contact us.")
@@ -196,6 +197,14 @@ def retrieve_payment_intent(*, payment_intent_id: str) -> IntentState:
     return _intent_state(intent)
 
 
+def cancel_payment_intent(*, payment_intent_id: str) -> IntentState:
+    """Cancel a PaymentIntent the customer gave up on (3-D Secure never finished), so that it
+    cannot succeed later beside the card they use instead."""
+    with _stripe_errors():
+        intent = _client().v1.payment_intents.cancel(payment_intent_id).to_dict()
+    return _intent_state(intent)
+
+
 def refund_payment(*, payment_intent_id: str, idempotency_key: str) -> RefundState:
     """Refund the whole charge of a PaymentIntent.
 
@@ -318,8 +327,14 @@ def _amount_refunded(charge: str | dict | None) -> int:
     return int(charge.get("amount_refunded") or 0) if isinstance(charge, dict) else 0
 
 
-def _failure_message(code: str) -> str:
+def failure_message_for(code: str) -> str:
+    """The customer-facing text for a Stripe failure code, in the active language."""
+    if code in ("canceled", "requires_payment_method"):
+        return str(_NOT_COMPLETED)
     return str(_FAILURE_MESSAGES.get(code, _DECLINED))
+
+
+_failure_message = failure_message_for
 
 
 def _error_body(exc: stripe.StripeError) -> dict[str, Any]:

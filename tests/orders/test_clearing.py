@@ -1,10 +1,12 @@
 """Webhooks, reconciliation and refunds (DESIGN 5.5–5.7, 6) against localstripe."""
 
+import datetime as dt
 import time
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.utils import timezone
 
 from licenses.dates import add_years
 from licenses.models import LicenseEvent
@@ -162,7 +164,7 @@ def test_webhook_that_never_came_is_caught_by_reconciliation(
     order = order_with_card(customer, "4000002760003184")
     result = services.confirm_order(order=order)
     authenticate_3d_secure(result.client_secret, success=True)
-    Order.objects.filter(pk=order.pk).update(updated_at=order.updated_at.replace(year=2020))
+    Order.objects.filter(pk=order.pk).update(updated_at=order.updated_at - dt.timedelta(hours=1))
     with django_capture_on_commit_callbacks(execute=True):
         call_command("reconcile_payments")
     order.refresh_from_db()
@@ -242,3 +244,18 @@ def test_refund_of_an_unpaid_order_is_refused(customer):
     order = order_with_card(customer, OK)
     with pytest.raises(clearing.RefundError):
         clearing.refund_order(order=order)
+
+
+def test_reconciliation_leaves_payments_abandoned_for_over_a_week_alone(customer):
+    order = order_with_card(customer, "4000002760003184")
+    services.confirm_order(order=order)
+    Order.objects.filter(pk=order.pk).update(updated_at=timezone.now() - dt.timedelta(days=8))
+    assert clearing.reconcile_payments().orders_synced == 0
+
+
+def test_one_order_stuck_in_payment_is_reread_once_per_window(customer):
+    order = order_with_card(customer, "4000002760003184")
+    services.confirm_order(order=order)
+    Order.objects.filter(pk=order.pk).update(updated_at=timezone.now() - dt.timedelta(hours=1))
+    assert clearing.reconcile_payments().orders_synced == 1
+    assert clearing.reconcile_payments().orders_synced == 0  # touched: others take their turn

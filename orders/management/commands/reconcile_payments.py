@@ -26,6 +26,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Synced {report.orders_synced} orders, re-queued {report.orders_requeued} "
-                f"extensions and {report.events_requeued} webhook events; {report.errors} errors."
+                f"extensions, {report.events_requeued} webhook events and {report.mails_requeued} "
+                f"mails; {report.errors} errors."
             )
         )
