@@ -30,6 +30,19 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record nobody edits by hand: the ledger, payments, audit trails."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class PriceInline(admin.TabularInline):
     model = Price
     extra = 0
@@ -199,7 +212,7 @@ class ActivationCodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(LicenseEvent)
-class LicenseEventAdmin(admin.ModelAdmin):
+class LicenseEventAdmin(ReadOnlyAdmin):
     list_display = [
         "created_at",
         "license",
@@ -212,12 +225,3 @@ class LicenseEventAdmin(admin.ModelAdmin):
     list_select_related = ["license", "new_product"]
     search_fields = ["license__serial"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

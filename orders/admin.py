@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from licenses.admin import ReadOnlyInline
+from licenses.admin import ReadOnlyAdmin, ReadOnlyInline
 from licenses.models import LicenseEvent
 
 from . import clearing, services
@@ -163,21 +163,12 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdmin):
     list_display = ["order", "attempt", "status", "amount", "card_brand", "card_last4",
                     "failure_code", "updated_at"]  # fmt: skip
     list_filter = ["status", "card_brand"]
     list_select_related = ["order"]
     search_fields = ["order__number", "stripe_payment_intent"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(WebhookEvent)

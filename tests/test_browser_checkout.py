@@ -36,7 +36,7 @@ def start_checkout(page, live_server, customer, *, prefix=""):
     return license
 
 
-def test_checkout_with_3d_secure_completed_extends_the_expiry(page, live_server, customer):
+def test_T2_to_T9_checkout_with_3d_secure_completed_extends_the_expiry(page, live_server, customer):
     license = start_checkout(page, live_server, customer)
     page.get_by_role("link", name="今すぐ更新").first.click()
     expect(page.get_by_role("heading", name="更新内容の選択")).to_be_visible()

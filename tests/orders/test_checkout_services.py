@@ -33,7 +33,7 @@ def order_with_card(customer, number=OK, **license_kwargs):
 
 
 @pytest.mark.django_db
-def test_T5_success_with_4242_pays_then_the_worker_extends_once(
+def test_T5_T7_T8_success_with_4242_pays_extends_once_and_mails(
     customer, django_capture_on_commit_callbacks
 ):
     order = order_with_card(customer)
@@ -239,3 +239,29 @@ def test_payment_failed_after_succeeded_never_undoes_the_payment(customer):
     payment.refresh_from_db()
     assert locked.status == "paid"
     assert payment.status == "succeeded"
+
+
+@pytest.mark.django_db
+def test_J3_T5_confirm_step_shows_everything_the_final_confirmation_needs(client, customer):
+    from django.urls import reverse
+
+    order = order_with_card(customer)
+    client.force_login(customer)
+    page = client.get(reverse("orders:confirm", args=[order.number])).content.decode()
+    for text in [
+        "数量: 1ライセンス",  # quantity
+        "3台まで",  # devices
+        "1年",  # term
+        "¥4,790",  # total, tax included
+        "うち消費税10% ¥435",
+        "[注文を確定] をクリックした時点で決済します",  # payment timing
+        "クレジットカード Visa **** 4242",  # method, brand and last 4
+        "入金確認後に自動で延長します",  # when the extension happens
+        "キャンセル・返金できません",  # cancellation policy
+        customer.email,
+        "注文を確定",
+        "注文内容を編集",  # a way back to correct the order
+    ]:
+        assert text in page, text
+    new_expiry = order.license.expires_on.replace(year=order.license.expires_on.year + 1)
+    assert new_expiry.isoformat() in page

@@ -159,7 +159,7 @@ def test_T3_no_upgrade_path_says_no_upgradable_serial_was_found(client, customer
     assert "アップグレード可能なシリアル番号がみつかりませんでした" in page
 
 
-def test_choose_shows_price_with_tax_per_year_and_new_expiry(client, customer):
+def test_T1_J1_K10_choose_shows_each_term_with_tax_per_year_and_new_expiry(client, customer):
     license = renewable_license(owner=customer, days_left=10)
     client.force_login(customer)
     page = choose_page(client, license.serial).content.decode()
