@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from licenses.demo import load_demo_data
+from licenses.demo import demo_code, load_demo_data
 
 
 class Command(BaseCommand):
@@ -18,4 +18,9 @@ class Command(BaseCommand):
                 f"Demo data ready: {result['products']} products, "
                 f"{result['licenses_created']} new licenses."
             )
+        )
+        serial = "MAMO-SHOP-0001-FREE"
+        self.stdout.write(
+            f"A license bought in a store, to register from My licenses: {serial}, "
+            f"activation code {demo_code(serial)}"
         )
