@@ -13,8 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from licenses.admin import ReadOnlyAdmin, ReadOnlyInline
-from licenses.models import LicenseEvent
+from licenses.admin import LicenseEventInline, ReadOnlyAdmin, ReadOnlyInline
 
 from . import clearing, services
 from .models import Order, Payment, SentMail, WebhookEvent
@@ -28,18 +27,8 @@ class PaymentInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class LedgerInline(ReadOnlyInline):
-    model = LicenseEvent
+class LedgerInline(LicenseEventInline):
     fk_name = "order"
-    fields = [
-        "created_at",
-        "kind",
-        "old_expires_on",
-        "new_expires_on",
-        "old_product",
-        "new_product",
-    ]
-    readonly_fields = fields
     verbose_name_plural = _("license changes")
 
 

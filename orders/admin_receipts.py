@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from licenses.admin import ReadOnlyInline
+from licenses.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from . import receipts
 from .forms_receipts import DeclineReceiptForm, ReissueReceiptForm
@@ -283,7 +283,7 @@ def _single_initial(queryset) -> dict:
 
 
 @admin.register(ReceiptEvent)
-class ReceiptEventAdmin(admin.ModelAdmin):
+class ReceiptEventAdmin(ReadOnlyAdmin):
     """Every receipt action across the shop, for audits: who issued, reissued or declined what."""
 
     list_display = ["created_at", "receipt", "kind", "actor", "issue_count", "mailed_at"]
@@ -292,12 +292,3 @@ class ReceiptEventAdmin(admin.ModelAdmin):
     search_fields = ["receipt__number", "receipt__order__number", "actor__email"]
     date_hierarchy = "created_at"
     readonly_fields = ["receipt", "kind", "actor", "issue_count", "note", "created_at", "mailed_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

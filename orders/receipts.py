@@ -434,7 +434,9 @@ def _record(receipt: Receipt, kind: str, *, actor, note: str = "") -> ReceiptEve
 
 
 def _queue_on_commit(task_name: str, object_id: int) -> None:
+    """Robust like the checkout's tasks: a broker outage must not fail a committed issue; the
+    receipt sweep queues lost renders and mails again."""
     from . import tasks_receipts  # the tasks module imports this one
+    from .services import queue_on_commit
 
-    task = getattr(tasks_receipts, task_name)
-    transaction.on_commit(lambda: task.delay(object_id))
+    queue_on_commit(getattr(tasks_receipts, task_name), object_id)

@@ -334,7 +334,11 @@ def queue_task_on_commit(name: str, *args) -> None:
     """
     from . import tasks  # tasks import this module
 
-    task = getattr(tasks, name)
+    queue_on_commit(getattr(tasks, name), *args)
+
+
+def queue_on_commit(task, *args) -> None:
+    """The one way the orders app queues work: after commit, robust, with a short retry."""
     transaction.on_commit(
         lambda: task.apply_async(args, retry_policy=PUBLISH_RETRY_POLICY), robust=True
     )
