@@ -43,8 +43,8 @@ format: install
 
 # Needs GNU gettext (msgfmt); the compiled .mo files are committed so a fresh machine needs none.
 messages: install
-	$(BIN)/python manage.py makemessages -l ja --no-obsolete --add-location file -i ".venv/*" -i "var/*"
-	$(BIN)/python manage.py compilemessages -l ja
+	$(BIN)/python manage.py makemessages -l ja --no-obsolete --no-wrap --add-location file -i ".venv/*" -i "var/*"
+	$(BIN)/python manage.py compilemessages -l ja -i .venv
 
 ci:
 	bash .ci/run

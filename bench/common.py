@@ -339,6 +339,27 @@ async def _exchange(port: int, request: bytes) -> int:
 # --- Numbers and tables ----------------------------------------------------------------------
 
 
+def cloud_renewal(user, *, serial: str, expires_on):
+    """A Cloud license of ``user`` expiring on ``expires_on`` and a draft order renewing it for a
+    year (the demo catalog must be loaded). Call after ``setup_django``."""
+    import datetime as dt
+
+    from licenses.models import Product, RenewalPath
+    from licenses.services import create_license
+    from orders import services
+
+    cloud = Product.objects.get(code="cloud")
+    path = RenewalPath.objects.get(from_product=cloud, to_product=cloud)
+    license = create_license(
+        serial=serial,
+        product=cloud,
+        owner=user,
+        starts_on=expires_on - dt.timedelta(days=365),
+        expires_on=expires_on,
+    )
+    return services.start_order(license=license, path_id=path.pk, term_years=1, customer=user)
+
+
 def percentile(values: list[float], pct: float) -> float:
     """Nearest-rank percentile (p99 of 500 values is the 495th smallest)."""
     if not values:

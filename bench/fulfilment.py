@@ -129,29 +129,18 @@ def orders_with_card(count: int) -> list:
     from django.utils import timezone
 
     from licenses.demo import load_demo_data
-    from licenses.models import Product, RenewalPath
-    from licenses.services import create_license
     from orders import services
-    from tests.plugins.localstripe import card_token
+    from orders.payments.testing import card_token
 
     load_demo_data()
     user, _ = get_user_model().objects.get_or_create(
         username="bench@example.com", defaults={"email": "bench@example.com"}
     )
-    cloud = Product.objects.get(code="cloud")
-    path = RenewalPath.objects.get(from_product=cloud, to_product=cloud)
-    today = timezone.localdate()
+    expires_on = timezone.localdate() + dt.timedelta(days=20)
     orders = []
     for _ in range(count):
-        expires_on = today + dt.timedelta(days=20)
-        license = create_license(
-            serial=f"MAMO-{uuid.uuid4().hex[:14].upper()}",
-            product=cloud,
-            owner=user,
-            starts_on=expires_on - dt.timedelta(days=365),
-            expires_on=expires_on,
-        )
-        order = services.start_order(license=license, path_id=path.pk, term_years=1, customer=user)
+        serial = f"MAMO-{uuid.uuid4().hex[:14].upper()}"
+        order = common.cloud_renewal(user, serial=serial, expires_on=expires_on)
         services.enter_details(order=order, email=user.email, card_token=card_token("4242" * 4))
         orders.append(order)
     return orders

@@ -110,28 +110,17 @@ def customer(*, licenses: int):
     from django.utils import timezone
 
     from licenses.demo import load_demo_data
-    from licenses.models import Product, RenewalPath
-    from licenses.services import create_license
-    from orders import services
     from orders.models import Order
 
     load_demo_data()
     user = get_user_model().objects.create_user(
         username=f"bench{licenses}@example.com", email=f"bench{licenses}@example.com"
     )
-    cloud = Product.objects.get(code="cloud")
-    path = RenewalPath.objects.get(from_product=cloud, to_product=cloud)
     today = timezone.localdate()
     for n in range(licenses):
         expires_on = today + dt.timedelta(days=20 + 7 * n)
-        license = create_license(
-            serial=f"MAMO-B{licenses:03d}-{n:04d}-CLOD",
-            product=cloud,
-            owner=user,
-            starts_on=expires_on - dt.timedelta(days=365),
-            expires_on=expires_on,
-        )
-        order = services.start_order(license=license, path_id=path.pk, term_years=1, customer=user)
+        serial = f"MAMO-B{licenses:03d}-{n:04d}-CLOD"
+        order = common.cloud_renewal(user, serial=serial, expires_on=expires_on)
         # Bench data, not a transition: the order list shows orders past the draft state.
         Order.objects.filter(pk=order.pk).update(status=Order.Status.FULFILLED)
     return user

@@ -96,7 +96,7 @@ class EventMaker:
         self.run = int(time.time())
 
     def next(self) -> tuple[bytes, str]:
-        from tests.orders.stripe_events import event, signed
+        from orders.payments.testing import event, sign_event
 
         self.count += 1
         intent = f"pi_bench{self.run}x{self.count:07d}"
@@ -114,7 +114,7 @@ class EventMaker:
         payload.update({"api_version": "2024-06-20", "created": self.run, "livemode": False})
         payload["request"] = {"id": None, "idempotency_key": None}
         payload["pending_webhooks"] = 1
-        return signed(payload, secret=common.WEBHOOK_SECRET)
+        return sign_event(payload, secret=common.WEBHOOK_SECRET)
 
 
 def post(path: str, body: bytes, signature: str) -> bytes:

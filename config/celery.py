@@ -1,11 +1,69 @@
-"""The Celery app: configured from Django settings (``CELERY_*``), tasks autodiscovered."""
+"""The Celery app, configured from Django settings (``CELERY_*``), tasks autodiscovered.
 
+Every task of every app is an ``OnCommitTask`` (the app's ``task_cls``): ``delay()`` and
+``apply_async()`` inside a transaction wait for its commit, so a worker never looks for a row that
+is not there yet and a rolled-back change queues nothing; publishing is robust, so a broker that is
+down never turns a committed payment into an error page. Nothing is lost that way: every piece of
+queued work can be found again in the database by a periodic sweep (reconciliation, the receipt
+sweep) that queues it once more. Modelled on pretix's ``TransactionAwareTask``.
+"""
+
+from __future__ import annotations
+
+import logging
 import os
 
-from celery import Celery
+from celery import Celery, Task, signals
+from django.db import transaction
+
+from config.folders import ensure_local_folders
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("renewal_shop")
+logger = logging.getLogger(__name__)
+
+# Publishing happens inside requests: with the broker down, Celery's default retry policy would
+# hold every webhook and checkout request for 0.6 s (bench/webhook_ingest.py --broker-down). One
+# quick retry, then give up: the sweeps queue the work later.
+PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1}
+
+# Options of a task whose service is idempotent: any error is retried, with growing pauses.
+RETRY_WITH_BACKOFF = {
+    "autoretry_for": (Exception,),
+    "retry_backoff": 5,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 10,
+}
+
+
+class OnCommitTask(Task):
+    """Queued when the surrounding transaction commits (at once outside one), never raising."""
+
+    def apply_async(self, args=None, kwargs=None, **options):
+        options.setdefault("retry_policy", PUBLISH_RETRY_POLICY)
+        if not transaction.get_connection().in_atomic_block:
+            return self._publish(args, kwargs, options)
+        transaction.on_commit(lambda: self._publish(args, kwargs, options))
+        return None
+
+    def _publish(self, args, kwargs, options):
+        try:
+            return super().apply_async(args, kwargs, **options)
+        except Exception:
+            if self.app.conf.task_always_eager:
+                raise  # tests: an error in the task itself must surface
+            logger.warning("Could not queue %s%r; a sweep will queue it again", self.name, args,
+                           exc_info=True)  # fmt: skip
+            return None
+
+
+app = Celery("renewal_shop", task_cls=OnCommitTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.celeryd_init.connect
+@signals.beat_init.connect
+def _create_local_folders(**kwargs) -> None:
+    ensure_local_folders()

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "licenses",
     "orders",
+    "orders.receipts",
 ]
 
 MIDDLEWARE = [
@@ -105,7 +106,6 @@ TEMPLATES = [
 ]
 
 # --- Data ---------------------------------------------------------------------------------------
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -156,7 +156,6 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "staticfiles"))
-Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -187,8 +186,6 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     _processed_dir = _broker_dir / "processed"
     # Exchange tables; kombu's default is "control" relative to the working directory.
     _control_dir = _broker_dir / "control"
-    for _folder in (_queue_dir, _processed_dir, _control_dir):
-        _folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
@@ -202,6 +199,11 @@ else:
     # Prefixes every key kombu writes, so several sites (or test runs) can share one Redis.
     if _redis_prefix := env.str("CELERY_REDIS_KEY_PREFIX", default=""):
         CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = _redis_prefix
+# Folders the embedded defaults write to; ``config.folders`` creates them when a process starts
+# (manage.py, wsgi, the Celery worker and beat), never when settings are imported.
+LOCAL_FOLDERS = [VAR_DIR, STATIC_ROOT, MEDIA_ROOT]
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    LOCAL_FOLDERS += [_queue_dir, _processed_dir, _control_dir]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -218,16 +220,14 @@ RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=300)
 RECONCILE_AFTER_SECONDS = env.int("RECONCILE_AFTER_SECONDS", default=600)
 CELERY_BEAT_SCHEDULE = {
     "reconcile-payments": {
-        "task": "orders.tasks.reconcile_payments",
+        "task": "orders.payments.reconciliation.run_reconciliation",
         "schedule": RECONCILE_INTERVAL_SECONDS,
     },
     "receipts-sweep": {
-        "task": "orders.tasks_receipts.sweep_receipts",
+        "task": "orders.receipts.services.sweep_receipts",
         "schedule": timedelta(minutes=15),
     },
 }
-# Autodiscovery imports only ``<app>.tasks``; the receipt tasks live in their own module.
-CELERY_IMPORTS = ["orders.tasks_receipts"]
 
 # --- Seller (特定商取引法に基づく表記 and receipts, J2/J5) ---------------------------------------------
 SELLER = {

@@ -7,7 +7,7 @@ from config.health import healthz
 from config.i18n import switch_language
 from licenses import views as license_views
 from licenses.forms import EmailLoginForm, ThrottledAdminLoginForm
-from orders.webhooks import stripe_webhook
+from orders.payments.views import stripe_webhook
 
 admin.site.login_form = ThrottledAdminLoginForm
 admin.site.site_header = "まもりストア 管理"
@@ -32,7 +32,7 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("django.contrib.auth.urls")),
     path("licenses/", include("licenses.urls")),
     path("legal/", include("orders.urls_legal")),
-    path("orders/", include("orders.urls_receipts")),
+    path("orders/", include("orders.receipts.urls")),
     path("", include("orders.urls")),
     prefix_default_language=False,
 )

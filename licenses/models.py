@@ -20,7 +20,16 @@ from django.utils.translation import gettext_lazy as _
 from .dates import add_years
 
 EXPIRING_SOON_DAYS = 30
+# T1: licenses are sold and renewed for 1, 2 or 3 years.
 TERM_CHOICES = [(1, _("1 year")), (2, _("2 years")), (3, _("3 years"))]
+TERMS = tuple(years for years, _label in TERM_CHOICES)
+# J1: prices include the 10% consumption tax; the tax contained is shown beside every total.
+TAX_RATE = 10
+
+
+def consumption_tax_in(amount: int, rate: int = TAX_RATE) -> int:
+    """J1: the tax contained in a tax-inclusive amount, rounded down to the yen."""
+    return amount * rate // (100 + rate)
 
 
 class Platform(models.TextChoices):
@@ -145,7 +154,8 @@ class Price(models.Model):
                 name="price_unique_per_product_term_kind_start",
             ),
             models.CheckConstraint(
-                condition=Q(term_years__gte=1, term_years__lte=3), name="price_term_1_to_3"
+                condition=Q(term_years__gte=min(TERMS), term_years__lte=max(TERMS)),
+                name="price_term_1_to_3",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="price_amount_positive"),
             models.CheckConstraint(
@@ -162,6 +172,10 @@ class Price(models.Model):
     def per_year(self) -> int:
         """Derived, never stored: the yen per year, rounded down."""
         return self.amount // self.term_years
+
+    @property
+    def tax(self) -> int:
+        return consumption_tax_in(self.amount)
 
 
 class RenewalPath(models.Model):
@@ -396,7 +410,7 @@ class ActivationCode(models.Model):
                 condition=Exact(Length("code"), 23), name="activation_code_23_chars"
             ),
             models.CheckConstraint(
-                condition=Q(term_years__gte=1, term_years__lte=3),
+                condition=Q(term_years__gte=min(TERMS), term_years__lte=max(TERMS)),
                 name="activation_code_term_1_to_3",
             ),
             models.CheckConstraint(
@@ -490,6 +504,9 @@ class LicenseEvent(models.Model):
 
 __all__ = [
     "EXPIRING_SOON_DAYS",
+    "TAX_RATE",
+    "TERMS",
+    "TERM_CHOICES",
     "ActivationCode",
     "Device",
     "License",
@@ -500,5 +517,6 @@ __all__ = [
     "PriceKind",
     "Product",
     "RenewalPath",
+    "consumption_tax_in",
     "license_status",
 ]

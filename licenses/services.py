@@ -25,9 +25,9 @@ SUPPORT_PERMISSIONS = [
     ("licenses", "view_licenseevent"),
     ("orders", "view_order"),
     ("orders", "view_payment"),
-    ("orders", "view_receipt"),
-    ("orders", "view_receiptevent"),
-    ("orders", "issue_receipt"),
+    ("receipts", "view_receipt"),
+    ("receipts", "view_receiptevent"),
+    ("receipts", "issue_receipt"),
 ]
 
 

@@ -1,23 +1,24 @@
 """Operators' view of orders, payments and Stripe events; refunds and reprocessing are actions
-that call the clearing services, never edits of the rows."""
+that call the payment services, never edits of the rows."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
-from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from licenses.admin import LicenseEventInline, ReadOnlyAdmin, ReadOnlyInline
 
-from . import clearing, services
+from .fulfilment import extend_license
 from .models import Order, Payment, SentMail, WebhookEvent
-from .payments import gateway
+from .payments.gateway import PaymentError
+from .payments.refunds import RefundError, refund_order
+from .payments.sync import sync_payment
+from .payments.webhooks import handle_webhook_event
+from .selectors import stuck_orders
 
 
 class PaymentInline(ReadOnlyInline):
@@ -52,15 +53,10 @@ class StuckFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        cutoff = timezone.now() - dt.timedelta(seconds=settings.RECONCILE_AFTER_SECONDS)
-        payment = Q(
-            status__in=[Order.Status.AWAITING_PAYMENT, Order.Status.REQUIRES_ACTION],
-            updated_at__lt=cutoff,
-        )
-        extension = Q(status=Order.Status.PAID, paid_at__lt=cutoff)
-        conditions = {"payment": payment, "extension": extension, "any": payment | extension}
+        stuck = stuck_orders()
+        conditions = {**stuck, "any": stuck["payment"] | stuck["extension"]}
         if self.value() in conditions:
-            return queryset.filter(conditions[self.value()])
+            return queryset.filter(conditions[self.value()]).distinct()
         return queryset
 
 
@@ -129,12 +125,12 @@ class OrderAdmin(admin.ModelAdmin):
             )
             try:
                 if payment:
-                    clearing.sync_payment_and_refund(payment=payment)
+                    sync_payment(payment=payment)
                 order.refresh_from_db()
                 if order.status == Order.Status.PAID:
-                    services.extend_license(order=order)
+                    extend_license(order=order)
                 done += 1
-            except gateway.PaymentError as error:
+            except PaymentError as error:
                 self.message_user(request, f"{order.number}: {error.message}", messages.ERROR)
         self.message_user(request, _("%(count)d orders reprocessed.") % {"count": done})
 
@@ -142,8 +138,8 @@ class OrderAdmin(admin.ModelAdmin):
     def refund(self, request, queryset):
         for order in queryset:
             try:
-                clearing.refund_order(order=order, actor=request.user)
-            except (clearing.RefundError, gateway.PaymentError) as error:
+                refund_order(order=order, actor=request.user)
+            except (RefundError, PaymentError) as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:
                 self.message_user(
@@ -190,10 +186,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
     def reprocess(self, request, queryset):
         for event in queryset:
             try:
-                clearing.process_webhook_event(event=event)
+                handle_webhook_event(event=event)
             except Exception as error:  # shown to the operator, kept on the row
                 self.message_user(request, f"{event.stripe_id}: {error}", messages.ERROR)
         self.message_user(request, _("Events reprocessed."))
-
-
-from . import admin_receipts  # noqa: E402, F401  (the receipt queue)

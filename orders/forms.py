@@ -2,6 +2,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from licenses.forms import RegisterLicenseForm
+from licenses.models import TERM_CHOICES
+from licenses.selectors import TwinPackUsage
 
 
 class ProductEntryForm(RegisterLicenseForm):
@@ -11,7 +13,7 @@ class ProductEntryForm(RegisterLicenseForm):
 class ChooseForm(forms.Form):
     path = forms.IntegerField(min_value=1)
     term = forms.TypedChoiceField(
-        choices=[(1, "1"), (2, "2"), (3, "3")],
+        choices=TERM_CHOICES,
         coerce=int,
         error_messages={"invalid_choice": _("Choose a term of 1, 2 or 3 years.")},
     )
@@ -20,17 +22,10 @@ class ChooseForm(forms.Form):
 class TwinPackUsageForm(forms.Form):
     """K2: how the twin pack was used decides what we recommend."""
 
-    OWN_DEVICES = "own_devices"
-    SHARED = "shared"
-    TWO_YEARS = "two_years"
     usage = forms.ChoiceField(
         label=_("How did you use the twin pack?"),
         widget=forms.RadioSelect,
-        choices=[
-            (OWN_DEVICES, _("On two devices of my own")),
-            (SHARED, _("Shared by two people (one device each)")),
-            (TWO_YEARS, _("On one device, as two successive years")),
-        ],
+        choices=TwinPackUsage.choices,
     )
 
 

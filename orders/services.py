@@ -1,34 +1,29 @@
-"""The checkout and fulfilment: one function per order transition, each guarded and idempotent.
+"""The checkout: one service per step, each guarded and idempotent (T3–T6).
 
 States (DESIGN 3): draft → details_entered → awaiting_payment → requires_action → paid → fulfilled,
-with the side exits payment_failed (another card may be tried), canceled and refunded.
-
-The customer's return, the webhook and the reconciliation job all call ``sync_payment``:
-whichever comes first moves the order, the others find it done.
+with the side exits payment_failed (another card may be tried), canceled and refunded. This module
+takes an order as far as the PaymentIntent; ``payments.sync`` moves it on from what Stripe says and
+``fulfilment`` extends the license.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from licenses.models import License, LicenseEvent, RenewalPath
-from licenses.services import record_license_change
+from licenses.models import TAX_RATE, License
+from licenses.selectors import renewal_options
 
-from . import selectors
 from .legal import DOCUMENT_VERSIONS
 from .models import Order, Payment
 from .payments import gateway
+from .payments.sync import apply_intent, sync_payment
+from .selectors import OPEN_FOR_DETAILS, latest_payment
 
-logger = logging.getLogger(__name__)
 S = Order.Status
-
-# Orders in these states may still take a (new) card and be confirmed.
-OPEN_FOR_DETAILS = (S.DRAFT, S.DETAILS_ENTERED, S.PAYMENT_FAILED)
 
 
 class CheckoutError(Exception):
@@ -53,14 +48,12 @@ def start_order(
     language: str = "ja",
 ) -> Order:
     """A draft order for one of the license's renewal options, priced on the server (J1, T3)."""
-    option = next(
-        (o for o in selectors.renewal_options(license=license) if o.path.pk == path_id), None
-    )
+    option = next((o for o in renewal_options(license=license) if o.path.pk == path_id), None)
     if option is None:
         raise CheckoutError(_("This product cannot be chosen for this license."))
     if option.blocked_reason:
         raise CheckoutError(option.blocked_reason)
-    term = next((t for t in option.terms if t.term_years == term_years), None)
+    term = option.term(term_years)
     if term is None:
         raise CheckoutError(_("Choose a term of 1, 2 or 3 years."))
     return Order.objects.create(
@@ -75,7 +68,7 @@ def start_order(
         price_kind=option.path.price_kind,
         amount=term.amount,
         tax=term.tax,
-        tax_rate=selectors.TAX_RATE,
+        tax_rate=TAX_RATE,
         language=language,
     )
 
@@ -88,7 +81,7 @@ def enter_details(*, order: Order, email: str, card_token: str) -> Payment:
     """
     with transaction.atomic():
         order = _lock_open_order(order)
-        previous = selectors.latest_payment(order=order)
+        previous = latest_payment(order=order)
         reuse = not card_token and previous and previous.status == Payment.Status.CARD_ADDED
         if not card_token and not reuse:
             raise CheckoutError(_("Enter your card details."))
@@ -150,7 +143,7 @@ def confirm_order(*, order: Order) -> ConfirmResult:
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        payment = selectors.latest_payment(order=order)
+        payment = latest_payment(order=order)
         if payment is None or order.status == S.DRAFT:
             raise CheckoutError(_("Enter your email address and card first."))
         if payment.stripe_payment_intent or order.status not in (S.DETAILS_ENTERED,):
@@ -167,31 +160,15 @@ def confirm_order(*, order: Order) -> ConfirmResult:
         payment.save(update_fields=["stripe_payment_intent", "updated_at"])
         order.status = S.AWAITING_PAYMENT
         order.save(update_fields=["status", "updated_at"])
-        _apply_intent(order, payment, intent)
+        apply_intent(order=order, payment=payment, intent=intent)
         return _result(order, payment, intent)
-
-
-def sync_payment(*, payment: Payment) -> Order:
-    """Re-read the attempt's PaymentIntent from Stripe and move the order accordingly.
-
-    Safe to call any number of times from anywhere (return from 3-D Secure, webhook,
-    reconciliation); events are only triggers, Stripe's answer decides.
-    """
-    if not payment.stripe_payment_intent:
-        return payment.order
-    intent = gateway.retrieve_payment_intent(payment_intent_id=payment.stripe_payment_intent)
-    with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=payment.order_id)
-        payment = Payment.objects.get(pk=payment.pk)
-        _apply_intent(order, payment, intent)
-    return order
 
 
 def abandon_attempt(*, order: Order) -> Order:
     """T6: the customer leaves 3-D Secure to use another card: cancel the PaymentIntent at
     Stripe first, then read it back, so the order ends in ``payment_failed`` (or in ``paid``
     if the authentication had in fact just gone through)."""
-    payment = selectors.latest_payment(order=order)
+    payment = latest_payment(order=order)
     if order.status != S.REQUIRES_ACTION or not payment or not payment.stripe_payment_intent:
         return order
     try:
@@ -203,10 +180,17 @@ def abandon_attempt(*, order: Order) -> Order:
     return sync_payment(payment=payment)
 
 
-def _read_intent(payment: Payment):
+def _read_intent(payment: Payment) -> gateway.IntentState | None:
     if not payment.stripe_payment_intent:
         return None
     return gateway.retrieve_payment_intent(payment_intent_id=payment.stripe_payment_intent)
+
+
+def authentication_secret(*, order: Order) -> str:
+    """T6: the client secret stripe.js needs to show the bank's challenge for the latest attempt."""
+    payment = latest_payment(order=order)
+    intent = _read_intent(payment) if payment is not None else None
+    return intent.client_secret if intent is not None else ""
 
 
 def _result(order: Order, payment: Payment, intent) -> ConfirmResult:
@@ -216,129 +200,4 @@ def _result(order: Order, payment: Payment, intent) -> ConfirmResult:
         payment=payment,
         client_secret=intent.client_secret if needs_action else "",
         failure_message=payment.failure_text if order.status == S.PAYMENT_FAILED else "",
-    )
-
-
-def _apply_intent(order: Order, payment: Payment, intent) -> None:
-    """Move payment and order to what the PaymentIntent says. Caller holds the order lock.
-
-    A payment that succeeded is never undone by a later failure report for the same or an
-    older attempt (events arrive late and out of order).
-    """
-    if payment.status in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED):
-        return
-    if intent.succeeded:
-        payment.status = Payment.Status.SUCCEEDED
-        payment.stripe_charge = intent.charge_id or ""
-        payment.failure_code = payment.failure_message = ""
-        payment.save(
-            update_fields=[
-                "status",
-                "stripe_charge",
-                "failure_code",
-                "failure_message",
-                "updated_at",
-            ]
-        )
-        mark_paid(order=order)
-        return
-    if intent.requires_action:
-        payment.status = Payment.Status.REQUIRES_ACTION
-        payment.save(update_fields=["status", "updated_at"])
-        if order.status == S.AWAITING_PAYMENT:
-            order.status = S.REQUIRES_ACTION
-            order.save(update_fields=["status", "updated_at"])
-        return
-    if intent.status in ("processing",):
-        payment.status = Payment.Status.PROCESSING
-        payment.save(update_fields=["status", "updated_at"])
-        return
-    if intent.status in ("requires_payment_method", "canceled"):
-        latest = payment.attempt == (
-            order.payments.order_by("-attempt").values_list("attempt", flat=True).first()
-        )
-        payment.status = Payment.Status.FAILED
-        payment.failure_code = (intent.failure_code or intent.status)[:100]
-        payment.failure_message = (
-            intent.failure_message or _("The payment was not completed. Please try another card.")
-        )[:500]
-        payment.save(update_fields=["status", "failure_code", "failure_message", "updated_at"])
-        # A late failure report for an older attempt says nothing about the current one.
-        if latest and order.status in (S.AWAITING_PAYMENT, S.REQUIRES_ACTION, S.DETAILS_ENTERED):
-            order.status = S.PAYMENT_FAILED
-            order.save(update_fields=["status", "updated_at"])
-            queue_task_on_commit("send_payment_failed_mail", order.pk)
-
-
-def mark_paid(*, order: Order) -> None:
-    """paid: the money is ours; the extension is handed to a worker once this commits."""
-    if order.status in (S.PAID, S.FULFILLED, S.REFUNDED):
-        return
-    order.status = S.PAID
-    order.paid_at = timezone.now()
-    order.save(update_fields=["status", "paid_at", "updated_at"])
-    queue_task_on_commit("fulfil_order", order.pk)
-    queue_task_on_commit("send_order_completed_mail", order.pk)
-
-
-def extend_license(*, order: Order) -> bool:
-    """K10, T8: extend the license once for a paid order. Returns True if this call did it.
-
-    Locks the order and the license; the ledger's unique (order, kind) row is the last guard
-    should two workers get here at once on a database without row locks.
-    """
-    try:
-        with transaction.atomic():
-            order = Order.objects.select_for_update().get(pk=order.pk)
-            if order.status != S.PAID:
-                return False
-            license = License.objects.select_for_update().get(pk=order.license_id)
-            paid_on = timezone.localdate(order.paid_at)
-            new_expires_on = selectors.new_expiry(
-                expires_on=license.expires_on, term_years=order.term_years, paid_on=paid_on
-            )
-            record_license_change(
-                license=license,
-                kind=(
-                    LicenseEvent.Kind.UPGRADED
-                    if order.path_kind == RenewalPath.Kind.UPGRADE
-                    else LicenseEvent.Kind.RENEWED
-                ),
-                new_expires_on=new_expires_on,
-                new_product=order.product,
-                order=order,
-                note=order.number,
-            )
-            order.status = S.FULFILLED
-            order.fulfilled_at = timezone.now()
-            order.save(update_fields=["status", "fulfilled_at", "updated_at"])
-            queue_task_on_commit("send_license_extended_mail", order.pk)
-    except IntegrityError:
-        logger.info("Order %s was extended by a concurrent worker", order.number)
-        return False
-    return True
-
-
-# Publishing happens inside a request: with the broker down, Celery's default retry policy
-# would hold every webhook and checkout request for 0.6 s (bench/webhook_ingest.py
-# --broker-down). One quick retry, then give up: the reconciliation sweep queues the work later.
-PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1}
-
-
-def queue_task_on_commit(name: str, *args) -> None:
-    """Queue a task once the surrounding transaction commits.
-
-    ``robust``: a broker that is down must not turn a committed payment into an error page;
-    the reconciliation sweep finds paid orders that were never extended and events never
-    processed, and queues them again.
-    """
-    from . import tasks  # tasks import this module
-
-    queue_on_commit(getattr(tasks, name), *args)
-
-
-def queue_on_commit(task, *args) -> None:
-    """The one way the orders app queues work: after commit, robust, with a short retry."""
-    transaction.on_commit(
-        lambda: task.apply_async(args, retry_policy=PUBLISH_RETRY_POLICY), robust=True
     )

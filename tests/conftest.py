@@ -3,9 +3,16 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import translation
 
+from config.folders import ensure_local_folders
 from tests.factories import UserFactory
 
 pytest_plugins = ["tests.plugins.localstripe", "tests.plugins.browser", "tests.plugins.worker"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _local_folders():
+    """The SQLite test database and the filesystem broker live under var/ (as ``manage.py``)."""
+    ensure_local_folders()
 
 
 @pytest.fixture(autouse=True)

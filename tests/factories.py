@@ -17,6 +17,7 @@ from licenses.models import (
     PriceKind,
     Product,
     RenewalPath,
+    consumption_tax_in,
 )
 
 
@@ -131,7 +132,7 @@ class OrderFactory(factory.django.DjangoModelFactory):
     price = factory.SubFactory(PriceFactory, product=factory.SelfAttribute("..product"))
     price_kind = PriceKind.RENEWAL
     amount = factory.SelfAttribute("price.amount")
-    tax = factory.LazyAttribute(lambda o: o.amount * 10 // 110)
+    tax = factory.LazyAttribute(lambda o: consumption_tax_in(o.amount))
     status = "draft"
 
 

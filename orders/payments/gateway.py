@@ -25,7 +25,8 @@ from typing import Any
 
 import stripe
 from django.conf import settings
-from django.utils.translation import gettext_lazy as _
+
+from .failures import FAILED, UNAVAILABLE, failure_message
 
 logger = logging.getLogger(__name__)
 
@@ -35,20 +36,6 @@ TIMEOUT_SECONDS = 10
 # so a retried POST there could act twice; acceptable for development only.
 MAX_NETWORK_RETRIES = 2
 WEBHOOK_TOLERANCE_SECONDS = 300
-
-_FAILURE_MESSAGES = {
-    "payment_intent_authentication_failure": _(
-        "The card's 3-D Secure authentication was not completed. "
-        "Please try again or use another card."
-    ),
-    "insufficient_funds": _("The card has insufficient funds. Please use another card."),
-    "expired_card": _("The card has expired. Please use another card."),
-    "incorrect_cvc": _("The card's security code is incorrect."),
-}
-_NOT_COMPLETED = _("The payment was not completed. Please try another card.")
-_DECLINED = _("The card was declined. Please use another card or contact your card issuer.")
-_UNAVAILABLE = _("The payment service is not reachable right now. Please try again in a moment.")
-_FAILED = _("The payment could not be processed. Please try again or contact us.")
 
 
 class PaymentError(Exception):
@@ -275,13 +262,13 @@ def _stripe_errors() -> Iterator[None]:
         error = _error_body(exc)
         code = error.get("decline_code") or error.get("code") or "card_declined"
         logger.info("Card declined: %s", code)
-        raise CardDeclined(_failure_message(code), code=code) from exc
+        raise CardDeclined(failure_message(code), code=code) from exc
     except (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError) as exc:
         logger.warning("Stripe unavailable: %s", exc)
-        raise GatewayUnavailable(str(_UNAVAILABLE), code="unavailable") from exc
+        raise GatewayUnavailable(str(UNAVAILABLE), code="unavailable") from exc
     except stripe.StripeError as exc:
         logger.exception("Stripe request failed")
-        raise PaymentError(str(_FAILED), code=exc.code or "error") from exc
+        raise PaymentError(str(FAILED), code=exc.code or "error") from exc
 
 
 def _intent_of_declined_charge(client: stripe.StripeClient, exc: stripe.CardError) -> dict:
@@ -316,7 +303,7 @@ def _intent_state(intent: dict[str, Any]) -> IntentState:
         order_number=(intent.get("metadata") or {}).get("order"),
         charge_id=_id(intent.get("latest_charge")),
         failure_code=failure_code,
-        failure_message=_failure_message(failure_code) if failure_code else None,
+        failure_message=failure_message(failure_code) if failure_code else None,
         requires_action=intent["status"] == "requires_action",
         amount_refunded=_amount_refunded(intent.get("latest_charge")),
     )
@@ -325,16 +312,6 @@ def _intent_state(intent: dict[str, Any]) -> IntentState:
 def _amount_refunded(charge: str | dict | None) -> int:
     """Only an expanded charge says what was refunded; an id alone says nothing (0)."""
     return int(charge.get("amount_refunded") or 0) if isinstance(charge, dict) else 0
-
-
-def failure_message_for(code: str) -> str:
-    """The customer-facing text for a Stripe failure code, in the active language."""
-    if code in ("canceled", "requires_payment_method"):
-        return str(_NOT_COMPLETED)
-    return str(_FAILURE_MESSAGES.get(code, _DECLINED))
-
-
-_failure_message = failure_message_for
 
 
 def _error_body(exc: stripe.StripeError) -> dict[str, Any]:

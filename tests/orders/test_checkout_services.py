@@ -9,27 +9,15 @@ from django.utils import timezone
 
 from licenses.models import LicenseEvent
 from orders import services
+from orders.fulfilment import extend_license
 from orders.models import Order, Payment
 from orders.payments import gateway
-from tests.orders.checkout import renewable_license, same_path
-from tests.plugins.localstripe import authenticate_3d_secure, card_token
+from orders.payments.sync import apply_intent, sync_payment
+from orders.payments.testing import authenticate_3d_secure, card_token
+from tests.helpers.orders import order_with_card, renewable_license, same_path
+from tests.helpers.stripe import DECLINED_ON_ADD, DECLINED_ON_CHARGE, OK, THREE_DS
 
 pytestmark = pytest.mark.usefixtures("localstripe")
-
-OK = "4242424242424242"
-THREE_DS = "4000002760003184"
-DECLINED_ON_ADD = "4000000000000002"
-DECLINED_ON_CHARGE = "4000000000000341"
-
-
-def order_with_card(customer, number=OK, **license_kwargs):
-    license = renewable_license(owner=customer, **license_kwargs)
-    order = services.start_order(
-        license=license, path_id=same_path(license).pk, term_years=1, customer=customer
-    )
-    services.enter_details(order=order, email=customer.email, card_token=card_token(number))
-    order.refresh_from_db()
-    return order
 
 
 @pytest.mark.django_db
@@ -76,7 +64,7 @@ def test_T6_three_d_secure_completed_pays(customer, django_capture_on_commit_cal
     assert result.client_secret
     authenticate_3d_secure(result.client_secret, success=True)
     with django_capture_on_commit_callbacks(execute=True):
-        services.sync_payment(payment=result.payment)
+        sync_payment(payment=result.payment)
     order.refresh_from_db()
     assert order.status == "fulfilled"
 
@@ -87,7 +75,7 @@ def test_T6_three_d_secure_failed_allows_another_card(customer, django_capture_o
     result = services.confirm_order(order=order)
     authenticate_3d_secure(result.client_secret, success=False)
     with django_capture_on_commit_callbacks(execute=True):
-        services.sync_payment(payment=result.payment)
+        sync_payment(payment=result.payment)
     order.refresh_from_db()
     assert order.status == "payment_failed"
     failed = order.payments.get()
@@ -166,8 +154,8 @@ def test_two_concurrent_confirms_make_one_payment_intent_and_one_ledger_row(cust
     assert len(results) == 2
     intents = {r.payment.stripe_payment_intent for r in results}
     assert len(intents) == 1 and None not in intents
-    services.extend_license(order=Order.objects.get(pk=order.pk))
-    services.extend_license(order=Order.objects.get(pk=order.pk))
+    extend_license(order=Order.objects.get(pk=order.pk))
+    extend_license(order=Order.objects.get(pk=order.pk))
     assert LicenseEvent.objects.filter(order=order).count() == 1
 
 
@@ -234,7 +222,7 @@ def test_payment_failed_after_succeeded_never_undoes_the_payment(customer):
         requires_action=False,
     )
     locked = Order.objects.get(pk=order.pk)
-    services._apply_intent(locked, payment, late_failure)
+    apply_intent(order=locked, payment=payment, intent=late_failure)
     locked.refresh_from_db()
     payment.refresh_from_db()
     assert locked.status == "paid"

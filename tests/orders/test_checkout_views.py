@@ -8,9 +8,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from licenses.models import License, RenewalPath
+from licenses.selectors import renewal_options
+from orders.access import guest_access_token
 from orders.models import Order
 from tests.factories import OrderFactory, UserFactory
-from tests.orders.checkout import renewable_license, same_path
+from tests.helpers.orders import renewable_license, same_path
 
 pytestmark = pytest.mark.django_db
 
@@ -116,8 +118,6 @@ UPGRADES_TO_TOTAL_SECURITY = {"ts-std-scam", "ts-prem-scam", "ts-std", "ts-prem"
 
 @pytest.mark.parametrize("source", sorted(T3))
 def test_T3_each_product_offers_exactly_its_matrix(client, demo, source):
-    from orders.selectors import renewal_options
-
     license = License.objects.filter(product__code=source).first() or License.objects.create(
         serial=f"MAMO-T3T3-{len(source):04d}-{source[:4].upper().replace('-', 'X')}",
         product_id=RenewalPath.objects.filter(from_product__code=source).first().from_product_id,
@@ -179,16 +179,16 @@ def test_T1_J1_K10_choose_shows_each_term_with_tax_per_year_and_new_expiry(clien
 )
 def test_K2_twin_pack_advice_for_each_answer(demo_client, usage, edition, term):
     response = choose_page(demo_client, "MAMO-DEMO-0001-TWIN", usage=usage)
-    recommended = response.context["recommended"]
-    assert recommended["product"].edition == edition
-    assert recommended["term"] == term
+    recommended = response.context["choice"].advice
+    assert recommended.product.edition == edition
+    assert recommended.term == term
     page = response.content.decode()
     assert "ツインパックの更新ライセンスはありません" in page
     # All three alternatives side by side, each with its prices.
-    options = response.context["options"]
+    options = response.context["choice"].options
     assert {o.product.edition for o in options} == {"twin_pack", "three_device", "private"}
     # One comparison table: a row per term, a column per option, prices in every cell sold.
-    rows = dict(response.context["compare_rows"])
+    rows = dict(response.context["choice"].compare_rows)
     assert [len(cells) for cells in rows.values()] == [3, 3, 3]
     assert page.count('name="path"') == 1 + 3 + 3  # the twin pack sells 1 year only
     assert "1年あたり" in page
@@ -196,7 +196,7 @@ def test_K2_twin_pack_advice_for_each_answer(demo_client, usage, edition, term):
 
 def test_K2_twin_pack_again_is_a_new_purchase(demo_client):
     response = choose_page(demo_client, "MAMO-DEMO-0001-TWIN")
-    twin = next(o for o in response.context["options"] if o.product.edition == "twin_pack")
+    twin = next(o for o in response.context["choice"].options if o.product.edition == "twin_pack")
     assert twin.path.price_kind == "new"
     assert [t.amount for t in twin.terms] == [5980]
 
@@ -261,8 +261,6 @@ def test_order_pages_need_the_owner_or_the_guest_session(client):
 
 
 def test_guest_mail_link_opens_the_order(client):
-    from orders.selectors import guest_access_token
-
     order = OrderFactory(customer=None, email="guest@example.com", status="fulfilled")
     url = reverse("orders:detail", args=[order.number])
     assert client.get(url, {"access": "forged"}).status_code == 404

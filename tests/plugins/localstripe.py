@@ -1,26 +1,23 @@
-"""pytest plugin: one real localstripe for the test session, and what tests need around it.
+"""pytest plugin: one real localstripe for the test session.
 
 ``localstripe`` starts ``manage.py run_localstripe`` on a free loopback port and points
-STRIPE_API_BASE and STRIPE_JS_URL at it. The helpers do server-side what stripe.js does in the
-page: ``card_token`` (``stripe.createToken``) and ``authenticate_3d_secure`` (the
-"Complete authentication" / "Fail authentication" box of ``stripe.confirmCardPayment``).
+STRIPE_API_BASE and STRIPE_JS_URL at it; ``localstripe_webhook`` has it post events to a URL for
+one test. What stripe.js does in the page is in ``orders.payments.testing``.
 """
 
-import json
 import os
-import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
-from datetime import date
 
 import pytest
 from django.conf import settings
+
+from orders.payments.testing import register_webhook
 
 STARTUP_TIMEOUT_SECONDS = 20
 
@@ -82,65 +79,6 @@ def localstripe_webhook(localstripe) -> Iterator[Callable[..., None]]:
     yield register
     for webhook_id, url in registered:
         register_webhook(url, webhook_id=webhook_id, events=[])
-
-
-def register_webhook(
-    url: str,
-    *,
-    webhook_id: str = "tests",
-    secret: str | None = None,
-    events: list[str] | None = None,
-) -> None:
-    """Register (or replace) a webhook endpoint through localstripe's ``/_config`` API."""
-    body = {"url": url, "secret": secret or settings.STRIPE_WEBHOOK_SECRET}
-    if events is not None:
-        body["events"] = events
-    _post_json(f"/_config/webhooks/{webhook_id}", body)
-
-
-def card_token(number: str) -> str:
-    """A ``tok_...`` for a test card number, created as stripe.js does (publishable key)."""
-    form = {
-        "card[number]": number,
-        "card[exp_month]": "12",
-        "card[exp_year]": str(date.today().year + 3),
-        "card[cvc]": "123",
-        "key": settings.STRIPE_PUBLISHABLE_KEY,
-    }
-    request = urllib.request.Request(
-        f"{settings.STRIPE_API_BASE}/v1/tokens",
-        data=urllib.parse.urlencode(form).encode(),
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.load(response)["id"]
-
-
-def authenticate_3d_secure(client_secret: str, *, success: bool) -> dict:
-    """Complete (or fail) the 3-D Secure challenge of a ``requires_action`` PaymentIntent.
-
-    Exactly what localstripe-v3.js's ``confirmCardPayment`` sends once a button of its box is
-    clicked: ``POST /v1/payment_intents/{id}/_authenticate?success=true|false`` with the
-    publishable key and the client secret as JSON. Returns the PaymentIntent as JSON.
-    """
-    payment_intent_id = re.match(r"^(pi_\w+)_secret_", client_secret).group(1)
-    flag = "true" if success else "false"
-    return _post_json(
-        f"/v1/payment_intents/{payment_intent_id}/_authenticate?success={flag}",
-        {"key": settings.STRIPE_PUBLISHABLE_KEY, "client_secret": client_secret},
-    )
-
-
-def _post_json(path: str, body: dict) -> dict:
-    request = urllib.request.Request(
-        f"{settings.STRIPE_API_BASE}{path}",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        content = response.read()
-    return json.loads(content) if content else {}
 
 
 def _free_port() -> int:

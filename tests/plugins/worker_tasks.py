@@ -6,7 +6,14 @@ from pathlib import Path
 
 from celery import shared_task
 
-from licenses.tasks import set_auto_renew
+from licenses import services
+from licenses.models import License
+
+
+@shared_task
+def set_auto_renew(license_id: int, enabled: bool) -> None:
+    """A small idempotent task on the test database: switch a license's automatic renewal."""
+    services.set_auto_renew(license=License.objects.get(pk=license_id), enabled=enabled)
 
 
 @shared_task

@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand
 
-from orders.clearing import reconcile_payments
+from orders.payments.reconciliation import reconcile_payments
 
 
 class Command(BaseCommand):

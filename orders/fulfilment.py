@@ -1,0 +1,70 @@
+"""Fulfilment (T8, K10, DESIGN 6): a paid order extends its license exactly once.
+
+``payments.sync`` queues ``fulfil_order`` when an order becomes paid; reconciliation queues it
+again for paid orders a lost or killed task left unextended. Running it twice, or on two workers
+at once, extends once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from config.celery import RETRY_WITH_BACKOFF
+from licenses.dates import extended_expiry
+from licenses.models import License, LicenseEvent, RenewalPath
+from licenses.services import record_license_change
+
+from .mail import send_order_mail
+from .models import Order
+
+logger = logging.getLogger(__name__)
+S = Order.Status
+
+
+def extend_license(*, order: Order) -> bool:
+    """K10, T8: extend the license once for a paid order. Returns True if this call did it.
+
+    Locks the order and the license; the ledger's unique (order, kind) row is the last guard
+    should two workers get here at once on a database without row locks.
+    """
+    try:
+        with transaction.atomic():
+            order = Order.objects.select_for_update().get(pk=order.pk)
+            if order.status != S.PAID:
+                return False
+            license = License.objects.select_for_update().get(pk=order.license_id)
+            record_license_change(
+                license=license,
+                kind=(
+                    LicenseEvent.Kind.UPGRADED
+                    if order.path_kind == RenewalPath.Kind.UPGRADE
+                    else LicenseEvent.Kind.RENEWED
+                ),
+                new_expires_on=extended_expiry(
+                    expires_on=license.expires_on,
+                    term_years=order.term_years,
+                    paid_on=timezone.localdate(order.paid_at),
+                ),
+                new_product=order.product,
+                order=order,
+                note=order.number,
+            )
+            order.status = S.FULFILLED
+            order.fulfilled_at = timezone.now()
+            order.save(update_fields=["status", "fulfilled_at", "updated_at"])
+            send_order_mail.delay(order.pk, "license_extended")
+    except IntegrityError:
+        logger.info("Order %s was extended by a concurrent worker", order.number)
+        return False
+    return True
+
+
+@shared_task(**RETRY_WITH_BACKOFF)
+def fulfil_order(order_id: int) -> bool:
+    """T8: extend the license of a paid order (exactly once, see ``extend_license``)."""
+    order = Order.objects.filter(pk=order_id).first()
+    return bool(order) and extend_license(order=order)

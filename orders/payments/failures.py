@@ -1,0 +1,28 @@
+"""Customer-facing texts for Stripe's failure codes, in the reader's language.
+
+A payment stores Stripe's code; the text is looked up when it is shown, so a customer reading
+in English sees English whatever the language the failure was recorded in.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+_MESSAGES = {
+    "payment_intent_authentication_failure": _(
+        "The card's 3-D Secure authentication was not completed. "
+        "Please try again or use another card."
+    ),
+    "insufficient_funds": _("The card has insufficient funds. Please use another card."),
+    "expired_card": _("The card has expired. Please use another card."),
+    "incorrect_cvc": _("The card's security code is incorrect."),
+}
+NOT_COMPLETED = _("The payment was not completed. Please try another card.")
+DECLINED = _("The card was declined. Please use another card or contact your card issuer.")
+UNAVAILABLE = _("The payment service is not reachable right now. Please try again in a moment.")
+FAILED = _("The payment could not be processed. Please try again or contact us.")
+
+
+def failure_message(code: str) -> str:
+    """The text for a Stripe failure code (a decline code, an error code or an intent status)."""
+    if code in ("canceled", "requires_payment_method"):
+        return str(NOT_COMPLETED)
+    return str(_MESSAGES.get(code, DECLINED))
