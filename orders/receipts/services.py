@@ -105,6 +105,27 @@ def request_receipt(*, order: Order, customer, addressee: str, proviso: str) -> 
     return receipt
 
 
+def record_receipt_request(*, order: Order, staff, addressee: str, proviso: str) -> Receipt:
+    """Support staff record a receipt request the customer made by mail or phone (K9).
+
+    The way to a receipt for a guest order, which has no account to request from; the receipt
+    is then issued like any other and mailed to the order's contact address.
+    """
+    addressee = clean_receipt_text(addressee, max_length=ADDRESSEE_MAX_LENGTH, strip_honorific=True)
+    proviso = clean_receipt_text(proviso, max_length=PROVISO_MAX_LENGTH)
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        refusal = receipt_refusal(order=order, by_staff=True)
+        if refusal:
+            raise ReceiptError(refusal)
+        _refuse_if_requested_or_issued(order=order)
+        receipt = Receipt.objects.create(
+            order=order, addressee=addressee, proviso=proviso, requested_by=staff
+        )
+        _record(receipt, ReceiptEvent.Kind.REQUESTED, actor=staff, note=_("Recorded by support"))
+    return receipt
+
+
 def _refuse_if_requested_or_issued(*, order: Order) -> None:
     states = set(
         order.receipts.filter(
