@@ -136,13 +136,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Failed sign-ins allowed per email address and per client address in LOGIN_THROTTLE_WINDOW.
-LOGIN_THROTTLE_PER_ACCOUNT = env.int("LOGIN_THROTTLE_PER_ACCOUNT", default=5)
+# Sign-in (licenses.throttle): failures free of delay per pair of account and client address,
+# and per client address across accounts; after that each attempt waits, from the first delay
+# doubling up to LOGIN_THROTTLE_MINUTES, after which quiet failures are forgotten. The owner at
+# their own address is never held up by someone else's failures.
+LOGIN_THROTTLE_PER_PAIR = env.int("LOGIN_THROTTLE_PER_PAIR", default=5)
 LOGIN_THROTTLE_PER_ADDRESS = env.int("LOGIN_THROTTLE_PER_ADDRESS", default=20)
+LOGIN_THROTTLE_FIRST_DELAY_SECONDS = env.int("LOGIN_THROTTLE_FIRST_DELAY_SECONDS", default=60)
 LOGIN_THROTTLE_WINDOW = timedelta(minutes=env.int("LOGIN_THROTTLE_MINUTES", default=15))
 # K4: activation-code attempts allowed per account and per address in the same window.
 CODE_THROTTLE_PER_ACCOUNT = env.int("CODE_THROTTLE_PER_ACCOUNT", default=10)
 CODE_THROTTLE_PER_ADDRESS = env.int("CODE_THROTTLE_PER_ADDRESS", default=30)
+# Sign-ups and password-reset requests (each makes the shop send a mail) per typed email address
+# and per client address in ACCOUNT_MAIL_THROTTLE_MINUTES.
+ACCOUNT_MAIL_THROTTLE_PER_EMAIL = env.int("ACCOUNT_MAIL_THROTTLE_PER_EMAIL", default=3)
+ACCOUNT_MAIL_THROTTLE_PER_ADDRESS = env.int("ACCOUNT_MAIL_THROTTLE_PER_ADDRESS", default=10)
+ACCOUNT_MAIL_THROTTLE_WINDOW = timedelta(
+    minutes=env.int("ACCOUNT_MAIL_THROTTLE_MINUTES", default=60)
+)
+# The client address for throttles: REMOTE_ADDR, or with this many trusted proxies in front (a
+# load balancer, a CDN) the address the outermost one saw, from this header (see licenses.throttle).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXY_HEADER = env.str("TRUSTED_PROXY_HEADER", default="X-Forwarded-For")
 
 # --- Languages (Japanese at /, English at /en/) --------------------------------------------------
 LANGUAGE_CODE = "ja"
