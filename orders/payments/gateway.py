@@ -266,9 +266,9 @@ def event_problem(event: Any) -> str:
     if not isinstance(event.get("type"), str) or not _EVENT_TYPE.fullmatch(event["type"]):
         return "The event type is not a Stripe event type."
     data = event.get("data")
-    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+    if not isinstance(data, dict) or not isinstance(data.get("object", {}), dict):
         return "The event's data is not an object."
-    obj = data["object"]
+    obj = data.get("object", {})
     for name in ("id", "payment_intent", "payment_method"):
         if not isinstance(obj.get(name), str | None):
             return f"The event's object has a malformed {name}."
