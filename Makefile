@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install lint format messages ci clean
+.PHONY: run test install system-packages lint format messages ci clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version'
@@ -30,8 +30,14 @@ run: install
 	@echo
 	PATH="$(BIN):$$PATH" WEB_PORT=$(PORT) $(BIN)/honcho start -f Procfile
 
-test: install
-	$(BIN)/pytest
+# Chromium and the CJK fonts for the browser tests: installed through apt-get when missing and we
+# run as root, otherwise a one-line instruction and a failure.
+system-packages:
+	@bash .ci/system-packages
+
+# `make test PYTEST_ARGS="tests/licenses -k throttle"` runs a part of the suite.
+test: install system-packages
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -75,6 +76,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.RefuseMalformedRequests",
+    "config.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -136,13 +139,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Failed sign-ins allowed per email address and per client address in LOGIN_THROTTLE_WINDOW.
-LOGIN_THROTTLE_PER_ACCOUNT = env.int("LOGIN_THROTTLE_PER_ACCOUNT", default=5)
+# Sign-in (licenses.throttle): failures free of delay per pair of account and client address,
+# and per client address across accounts; after that each attempt waits, from the first delay
+# doubling up to LOGIN_THROTTLE_MINUTES, after which quiet failures are forgotten. The owner at
+# their own address is never held up by someone else's failures.
+LOGIN_THROTTLE_PER_PAIR = env.int("LOGIN_THROTTLE_PER_PAIR", default=5)
 LOGIN_THROTTLE_PER_ADDRESS = env.int("LOGIN_THROTTLE_PER_ADDRESS", default=20)
+LOGIN_THROTTLE_FIRST_DELAY_SECONDS = env.int("LOGIN_THROTTLE_FIRST_DELAY_SECONDS", default=60)
 LOGIN_THROTTLE_WINDOW = timedelta(minutes=env.int("LOGIN_THROTTLE_MINUTES", default=15))
 # K4: activation-code attempts allowed per account and per address in the same window.
 CODE_THROTTLE_PER_ACCOUNT = env.int("CODE_THROTTLE_PER_ACCOUNT", default=10)
 CODE_THROTTLE_PER_ADDRESS = env.int("CODE_THROTTLE_PER_ADDRESS", default=30)
+# Sign-ups and password-reset requests (each makes the shop send a mail) per typed email address
+# and per client address in ACCOUNT_MAIL_THROTTLE_MINUTES.
+ACCOUNT_MAIL_THROTTLE_PER_EMAIL = env.int("ACCOUNT_MAIL_THROTTLE_PER_EMAIL", default=3)
+ACCOUNT_MAIL_THROTTLE_PER_ADDRESS = env.int("ACCOUNT_MAIL_THROTTLE_PER_ADDRESS", default=10)
+ACCOUNT_MAIL_THROTTLE_WINDOW = timedelta(
+    minutes=env.int("ACCOUNT_MAIL_THROTTLE_MINUTES", default=60)
+)
+# The client address for throttles: REMOTE_ADDR, or with this many trusted proxies in front (a
+# load balancer, a CDN) the address the outermost one saw, from this header (see licenses.throttle).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXY_HEADER = env.str("TRUSTED_PROXY_HEADER", default="X-Forwarded-For")
 
 # --- Languages (Japanese at /, English at /en/) --------------------------------------------------
 LANGUAGE_CODE = "ja"
@@ -251,6 +269,24 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): this site only, no inline script or style; Stripe's script,
+# frames and API origins are added per response from STRIPE_JS_URL and STRIPE_API_BASE
+# (config.csp).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

@@ -29,6 +29,22 @@ urlpatterns += i18n_patterns(
         name="login",
     ),
     path("accounts/signup/", license_views.signup, name="signup"),
+    path("accounts/signup/done/", license_views.signup_done, name="signup_done"),
+    path(
+        "accounts/signup/confirm/<uidb64>/<token>/",
+        license_views.signup_confirm,
+        name="signup_confirm",
+    ),
+    path(
+        "accounts/password_reset/",
+        license_views.PasswordResetView.as_view(),
+        name="password_reset",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        license_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("licenses/", include("licenses.urls")),
     path("legal/", include("orders.urls_legal")),

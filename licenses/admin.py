@@ -1,11 +1,17 @@
 import datetime as dt
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import Q
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from . import services
+from .forms import CorrectExpiryForm
 from .models import (
+    AccountMail,
     ActivationCode,
     Device,
     License,
@@ -182,7 +188,58 @@ class LicenseAdmin(admin.ModelAdmin):
     raw_id_fields = ["owner"]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [DeviceInline, CodeInline, LicenseEventInline]
+    actions = ["correct_expiry"]
     show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            # Expiry and product change only with a ledger row (DESIGN 6): through checkout,
+            # refunds, codes, or the "correct expiry" action, never by editing the form.
+            fields += ["product", "expires_on"]
+        return fields
+
+    @admin.action(description=_("Correct expiry…"), permissions=["change"])
+    def correct_expiry(self, request, queryset):
+        """Asks for the new date and the reason, then writes an ADJUSTED ledger row per license."""
+        form = CorrectExpiryForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Correct expiry"),
+                "opts": self.model._meta,
+                "queryset": queryset.select_related("product"),
+                "form": form,
+                "action": "correct_expiry",
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "media": self.media + form.media,
+            }
+            return TemplateResponse(request, "admin/licenses/correct_expiry.html", context)
+        done = 0
+        for license in queryset.order_by("serial"):
+            try:
+                services.correct_expiry(
+                    license=license,
+                    new_expires_on=form.cleaned_data["new_expires_on"],
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except services.CorrectionError as error:
+                self.message_user(request, str(error), messages.WARNING)
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "Expiry corrected for %(count)d license; the change is in its history.",
+                    "Expiry corrected for %(count)d licenses; each change is in its history.",
+                    done,
+                )
+                % {"count": done},
+                messages.SUCCESS,
+            )
+        return None
 
     @admin.display(description=_("owner"), ordering="owner__email")
     def owner_email(self, obj):
@@ -225,3 +282,13 @@ class LicenseEventAdmin(ReadOnlyAdmin):
     list_select_related = ["license", "new_product"]
     search_fields = ["license__serial"]
     date_hierarchy = "created_at"
+
+
+@admin.register(AccountMail)
+class AccountMailAdmin(ReadOnlyAdmin):
+    """Mails sent about accounts (sign-up, password reset): what went to whom and when."""
+
+    list_display = ["sent_at", "to", "key"]
+    search_fields = ["to", "user__email"]
+    list_select_related = ["user"]
+    date_hierarchy = "sent_at"

@@ -8,6 +8,8 @@ class LicensesConfig(AppConfig):
     verbose_name = _("Licenses and catalog")
 
     def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the deploy checks)
+
         post_migrate.connect(_ensure_groups, dispatch_uid="licenses.ensure_staff_groups")
 
 

@@ -2,34 +2,38 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model, password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from . import throttle
+from . import services, throttle
 
 
 class ThrottledLoginMixin:
-    """Refuses sign-in after too many failures for the email or the client address."""
+    """Slows sign-in down after failures of this account from this address, or from this address
+    across accounts, with growing delays (``licenses.throttle``); the account's owner signing in
+    from elsewhere is not held up."""
 
     throttled_message = _(
-        "Too many failed sign-in attempts. For your security, sign-in is paused for "
-        "%(minutes)d minutes. Please try again later or reset your password."
+        "Too many failed sign-in attempts. For your security, please wait %(minutes)d "
+        "minute(s) before trying again, or reset your password."
     )
 
     def clean(self):
-        email = (self.data.get("username") or "").strip().lower()
+        email = str(self.data.get("username") or "").strip().lower()
         address = throttle.client_address(self.request)
-        if throttle.LOGIN_PER_ACCOUNT.blocked(email) or throttle.LOGIN_PER_ADDRESS.blocked(address):
-            minutes = int(settings.LOGIN_THROTTLE_WINDOW.total_seconds() // 60)
-            raise ValidationError(self.throttled_message % {"minutes": minutes}, code="throttled")
+        wait = throttle.login_wait_seconds(email=email, address=address)
+        if wait:
+            raise ValidationError(
+                self.throttled_message % {"minutes": throttle.minutes(wait)}, code="throttled"
+            )
         try:
             cleaned = super().clean()
         except ValidationError:
-            throttle.LOGIN_PER_ACCOUNT.hit(email)
-            throttle.LOGIN_PER_ADDRESS.hit(address)
+            throttle.login_failed(email=email, address=address)
             raise
-        throttle.LOGIN_PER_ACCOUNT.reset(email)
+        throttle.login_succeeded(email=email, address=address)
         return cleaned
 
 
@@ -67,14 +71,8 @@ class SignupForm(forms.Form):
     )
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if get_user_model()._default_manager.filter(email__iexact=email).exists():
-            raise ValidationError(
-                _(
-                    "An account with this email address already exists. Sign in or reset the password."
-                )
-            )
-        return email
+        # Whether an account exists is never said here: ``services.sign_up`` mails its owner.
+        return self.cleaned_data["email"].strip().lower()
 
     def clean(self):
         cleaned = super().clean()
@@ -111,3 +109,68 @@ class RegisterLicenseForm(forms.Form):
 
 class AutoRenewForm(forms.Form):
     enabled = forms.BooleanField(required=False)
+
+
+class CorrectExpiryForm(forms.Form):
+    """Admin's "correct expiry" (an operator's correction, written to the ledger)."""
+
+    new_expires_on = forms.DateField(
+        label=_("New expiry date"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("The last valid day."),
+    )
+    reason = forms.CharField(
+        label=_("Reason (kept in the license's history)"),
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
+
+
+class AccountMailThrottleMixin:
+    """Sign-up and password-reset requests send mail: limited per typed email address and per
+    client address, whether or not an account exists (``licenses.throttle``)."""
+
+    throttles: tuple[throttle.Throttle, throttle.Throttle]
+    throttled_message = _(
+        "Too many requests from here. Please wait an hour and try again, or contact support."
+    )
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean(self):
+        cleaned = super().clean()
+        email = cleaned.get("email") or ""
+        address = throttle.client_address(self.request)
+        per_email, per_address = self.throttles
+        if per_email.blocked(email) or per_address.blocked(address):
+            raise ValidationError(self.throttled_message, code="throttled")
+        if email and not self.errors:
+            per_email.hit(email)
+            per_address.hit(address)
+        return cleaned
+
+
+class ThrottledSignupForm(AccountMailThrottleMixin, SignupForm):
+    throttles = (throttle.SIGNUP_PER_EMAIL, throttle.SIGNUP_PER_ADDRESS)
+
+
+class PasswordResetRequestForm(AccountMailThrottleMixin, PasswordResetForm):
+    """Django's form, throttled, and its mail sent by a worker through the one mail path."""
+
+    throttles = (throttle.RESET_PER_EMAIL, throttle.RESET_PER_ADDRESS)
+
+    def save(self, *args, **kwargs) -> None:
+        language = get_language() or settings.LANGUAGE_CODE
+        for user in self.get_users(self.cleaned_data["email"]):
+            services.send_password_reset(user=user, language=language)
+
+
+class ResetPasswordForm(SetPasswordForm):
+    """Setting a new password from a reset link clears the account's sign-in delays."""
+
+    def save(self, commit: bool = True):
+        user = super().save(commit=commit)
+        throttle.forget_account(email=user.email)
+        return user

@@ -502,11 +502,39 @@ class LicenseEvent(models.Model):
         return f"{self.license} {self.kind} {self.old_expires_on} → {self.new_expires_on}"
 
 
+class AccountMail(models.Model):
+    """One row per mail about an account that must go out once (sign-up confirmation, "someone
+    tried to sign up with your address", password reset): the unique (user, key) makes a retried
+    task send nothing twice (``config.mail.send_once``). The key names the request it answers."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="account_mails",
+        verbose_name=_("account"),
+    )
+    key = models.CharField(_("mail"), max_length=80)
+    to = models.EmailField(_("to"))
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        verbose_name = _("account mail")
+        verbose_name_plural = _("account mails")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="account_mail_once_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.to} {self.key}"
+
+
 __all__ = [
     "EXPIRING_SOON_DAYS",
     "TAX_RATE",
     "TERMS",
     "TERM_CHOICES",
+    "AccountMail",
     "ActivationCode",
     "Device",
     "License",

@@ -162,35 +162,62 @@ class TwinPackAdvice:
     path_id: int
     term: int
     product: Product
-    reason: str
+    reasons: tuple[str, ...]
 
 
 def twin_pack_advice(*, options: list[RenewalOption], usage: str) -> TwinPackAdvice | None:
-    """K2: private edition for own devices or two successive years (3 years is cheapest per
-    year); the 3-device edition for two people (3 years can be shared with family)."""
+    """K2: the private edition for own devices (1 year) or two successive years on one device
+    (3 years: all devices, no renewal chores); the 3-device edition for two people (3 years can
+    be shared with family).
+
+    Every claim about price is computed from the options shown beside the advice, never written:
+    the 3-year private edition is cheaper per year than its own shorter terms, but another
+    edition may well be cheaper still, and then the advice does not call it the cheapest.
+    """
     edition = (
         Product.Edition.THREE_DEVICE if usage == TwinPackUsage.SHARED else Product.Edition.PRIVATE
     )
-    term = 1 if usage == TwinPackUsage.OWN_DEVICES else 3
+    years = 1 if usage == TwinPackUsage.OWN_DEVICES else 3
     option = next((o for o in options if o.product.edition == edition), None)
-    if option is None:
+    chosen = option.term(years) if option is not None else None
+    if chosen is None:
         return None
-    reasons = {
-        TwinPackUsage.OWN_DEVICES: _(
-            "The private edition covers every device you own with one activation code and one "
-            "expiry date, even when you add devices later."
-        ),
-        TwinPackUsage.SHARED: _(
-            "The 3-device edition covers both of you; with 3 years you can share it with your "
-            "family."
-        ),
-        TwinPackUsage.TWO_YEARS: _(
-            "The private edition for 3 years covers all your devices, is the cheapest per year "
-            "and spares you renewals."
-        ),
-    }
+    reasons = [
+        {
+            TwinPackUsage.OWN_DEVICES: _(
+                "The private edition covers every device you own with one activation code and "
+                "one expiry date, even when you add devices later."
+            ),
+            TwinPackUsage.SHARED: _(
+                "The 3-device edition covers both of you; with 3 years you can share it with "
+                "your family."
+            ),
+            TwinPackUsage.TWO_YEARS: _(
+                "The private edition covers all your devices, and a 3-year term spares you the "
+                "renewals in between."
+            ),
+        }[usage]
+    ]
+    shorter = [term for term in option.terms if term.term_years < years]
+    if shorter and all(chosen.per_year < term.per_year for term in shorter):
+        reasons.append(
+            _(
+                "Per year it costs ¥%(per_year)s, less than a shorter term of the same edition "
+                "(from ¥%(shorter)s a year)."
+            )
+            % {
+                "per_year": f"{chosen.per_year:,}",
+                "shorter": f"{min(term.per_year for term in shorter):,}",
+            }
+        )
+    others = [term for o in options for term in o.terms if term is not chosen]
+    if others and all(chosen.per_year < term.per_year for term in others):
+        reasons.append(_("It is the lowest price per year of all the options below."))
     return TwinPackAdvice(
-        path_id=option.path.pk, term=term, product=option.product, reason=reasons[usage]
+        path_id=option.path.pk,
+        term=years,
+        product=option.product,
+        reasons=tuple(str(reason) for reason in reasons),
     )
 
 

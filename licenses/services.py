@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import unicodedata
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext as _
 
 from . import throttle
 from .codes import CodeFormatError, lookalike_hints, normalize_code
+from .mail import send_account_mail
 from .models import ActivationCode, License, LicenseEvent, Product
+from .tokens import signup_token_generator
 
 SUPPORT_GROUP = "Support staff"
 # Support staff read the catalog, licenses and their ledger, orders and payments, and work the
@@ -169,14 +175,137 @@ def set_auto_renew(*, license: License, enabled: bool) -> License:
     return license
 
 
-def create_customer(*, email: str, password: str, first_name: str = "", last_name: str = ""):
+def create_customer(
+    *,
+    email: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    is_active: bool = True,
+):
     """A customer account; the email is also the username (sign-in is by email)."""
-    from django.contrib.auth import get_user_model
-
     email = email.strip().lower()
     return get_user_model().objects.create_user(
-        username=email, email=email, password=password, first_name=first_name, last_name=last_name
+        username=email,
+        email=email,
+        password=password,
+        first_name=first_name,
+        last_name=last_name,
+        is_active=is_active,
     )
+
+
+def sign_up(*, email: str, password: str, first_name: str, last_name: str, language: str) -> None:
+    """A sign-up, answered the same whether or not the address already has an account.
+
+    A new address gets an inactive account and a mail with a confirmation link; an address with
+    an account gets a mail telling its owner that someone tried to sign up with it (sign in or
+    reset the password instead). The page never says which, and both paths hash the password, so
+    neither the answer nor its timing tells an account exists. Signing up again before confirming
+    replaces the details and voids the earlier link. Mails go out from a worker.
+    """
+    email = email.strip().lower()
+    user_model = get_user_model()
+    nonce = secrets.token_hex(8)
+    try:
+        with transaction.atomic():
+            user = (
+                user_model._default_manager.select_for_update()
+                .filter(email__iexact=email)
+                .order_by("id")
+                .first()
+            )
+            if user is not None and user.is_active:
+                make_password(password)  # the same work as the other path
+                send_account_mail.delay(
+                    user.pk, "signup_existing", f"signup-existing:{nonce}", language
+                )
+                return
+            if user is None:
+                user = create_customer(
+                    email=email,
+                    password=password,
+                    first_name=first_name,
+                    last_name=last_name,
+                    is_active=False,
+                )
+            else:
+                user.set_password(password)
+                user.first_name, user.last_name = first_name, last_name
+                user.save(update_fields=["password", "first_name", "last_name"])
+            send_account_mail.delay(user.pk, "signup_confirm", f"signup-confirm:{nonce}", language)
+    except IntegrityError:
+        # The same address signed up twice at once: the first request's mail goes out.
+        return
+
+
+class SignupLinkInvalid(Exception):
+    """The confirmation link is wrong, expired, or already used."""
+
+
+def confirm_signup(*, uidb64: str, token: str):
+    """Activate the account whose confirmation link this is; returns the user."""
+    try:
+        pk = int(urlsafe_base64_decode(uidb64).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise SignupLinkInvalid from None
+    if not 0 < pk < 2**63:
+        raise SignupLinkInvalid
+    with transaction.atomic():
+        user = get_user_model()._default_manager.select_for_update().filter(pk=pk).first()
+        if user is None or user.is_active or not signup_token_generator.check_token(user, token):
+            raise SignupLinkInvalid
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+    return user
+
+
+def send_password_reset(*, user, language: str) -> None:
+    """Queue the password-reset mail (a worker makes the link and sends it)."""
+    send_account_mail.delay(
+        user.pk, "password_reset", f"password-reset:{secrets.token_hex(8)}", language
+    )
+
+
+CORRECTION_REASON_MAX_LENGTH = LicenseEvent._meta.get_field("note").max_length
+
+
+class CorrectionError(Exception):
+    """An operator's correction is refused; the message says why."""
+
+
+def correct_expiry(
+    *, license: License, new_expires_on: dt.date, actor, reason: str
+) -> LicenseEvent:
+    """An operator corrects a license's expiry (admin's "correct expiry"): a ledger row of kind
+    ADJUSTED with who and why, never an edit of the license alone (DESIGN 6: history is never
+    edited, and refunds take back what the ledger says was added)."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise CorrectionError(_("Give the reason for the correction; it is kept in the history."))
+    if len(reason) > CORRECTION_REASON_MAX_LENGTH:
+        raise CorrectionError(
+            _("Keep the reason to %(max)d characters.") % {"max": CORRECTION_REASON_MAX_LENGTH}
+        )
+    with transaction.atomic():
+        license = License.objects.select_for_update().get(pk=license.pk)
+        if new_expires_on <= license.starts_on:
+            raise CorrectionError(
+                _("%(serial)s: the expiry date must be after the start date %(start)s.")
+                % {"serial": license.serial, "start": license.starts_on.isoformat()}
+            )
+        if new_expires_on == license.expires_on:
+            raise CorrectionError(
+                _("%(serial)s already expires on %(date)s.")
+                % {"serial": license.serial, "date": new_expires_on.isoformat()}
+            )
+        return record_license_change(
+            license=license,
+            kind=LicenseEvent.Kind.ADJUSTED,
+            new_expires_on=new_expires_on,
+            actor=actor,
+            note=reason,
+        )
 
 
 def record_license_change(

@@ -1,12 +1,21 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services, throttle
-from .forms import AutoRenewForm, RegisterLicenseForm, SignupForm
+from .forms import (
+    AutoRenewForm,
+    PasswordResetRequestForm,
+    RegisterLicenseForm,
+    ResetPasswordForm,
+    ThrottledSignupForm,
+)
 
 
 def home(request):
@@ -17,21 +26,60 @@ def help_page(request):
     return render(request, "help.html")
 
 
+@require_http_methods(["GET", "POST"])
 def signup(request):
+    """The same answer whether or not the address has an account (``services.sign_up``)."""
     if request.user.is_authenticated:
         return redirect("licenses:list")
-    form = SignupForm(request.POST or None)
+    form = ThrottledSignupForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
-        user = services.create_customer(
+        services.sign_up(
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password1"],
             first_name=form.cleaned_data["first_name"],
             last_name=form.cleaned_data["last_name"],
+            language=get_language() or settings.LANGUAGE_CODE,
         )
+        request.session["signup_email"] = form.cleaned_data["email"]
+        return redirect("signup_done")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+def signup_done(request):
+    return render(
+        request, "registration/signup_done.html", {"email": request.session.get("signup_email")}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def signup_confirm(request, uidb64: str, token: str):
+    """The link of the confirmation mail: a button (a mail scanner's GET activates nothing)."""
+    if request.method == "POST":
+        try:
+            user = services.confirm_signup(uidb64=uidb64, token=token)
+        except services.SignupLinkInvalid:
+            return render(
+                request, "registration/signup_confirm.html", {"invalid": True}, status=400
+            )
         login(request, user, backend="licenses.auth.EmailBackend")
         messages.success(request, _("Your account has been created."))
         return redirect("licenses:list")
-    return render(request, "registration/signup.html", {"form": form})
+    return render(request, "registration/signup_confirm.html", {"invalid": False})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Throttled, and the mail is sent by a worker (``PasswordResetRequestForm.save``)."""
+
+    form_class = PasswordResetRequestForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """A password set from a reset link clears the account's sign-in delays."""
+
+    form_class = ResetPasswordForm
 
 
 @login_required

@@ -116,7 +116,11 @@ class OrderAdmin(admin.ModelAdmin):
             "<ol class='timeline'>{}</ol>", format_html_join("", "<li>{} — {}</li>", items)
         )
 
-    @admin.action(description=_("Reprocess: re-read payment from Stripe and finish extension"))
+    # Actions move money and licenses: operators only (``change_order``), never support staff.
+    @admin.action(
+        description=_("Reprocess: re-read payment from Stripe and finish extension"),
+        permissions=["change"],
+    )
     def reprocess(self, request, queryset):
         done = 0
         for order in queryset:
@@ -134,7 +138,9 @@ class OrderAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{order.number}: {error.message}", messages.ERROR)
         self.message_user(request, _("%(count)d orders reprocessed.") % {"count": done})
 
-    @admin.action(description=_("Refund through Stripe and reverse the extension"))
+    @admin.action(
+        description=_("Refund through Stripe and reverse the extension"), permissions=["change"]
+    )
     def refund(self, request, queryset):
         for order in queryset:
             try:
@@ -182,7 +188,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
     def pretty_payload(self, obj):
         return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False))
 
-    @admin.action(description=_("Reprocess"))
+    @admin.action(description=_("Reprocess"), permissions=["change"])
     def reprocess(self, request, queryset):
         for event in queryset:
             try:

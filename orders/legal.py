@@ -6,5 +6,5 @@ An order records the versions agreed to; change a version here when the text of 
 DOCUMENT_VERSIONS = {
     "terms": "2026-04-01",
     "privacy": "2026-04-01",
-    "tokushoho": "2026-04-01",
+    "tokushoho": "2026-12-01",
 }

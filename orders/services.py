@@ -149,6 +149,7 @@ def confirm_order(*, order: Order) -> ConfirmResult:
         if payment.stripe_payment_intent or order.status not in (S.DETAILS_ENTERED,):
             # Already charged (or being charged): read the truth instead of charging again.
             return _result(order, payment, _read_intent(payment))
+        refuse_upgrade_with_auto_renew(order=order)
         intent = gateway.create_and_confirm_payment_intent(
             amount=order.amount,
             customer_id=payment.stripe_customer_id,
@@ -162,6 +163,18 @@ def confirm_order(*, order: Order) -> ConfirmResult:
         order.save(update_fields=["status", "updated_at"])
         apply_intent(order=order, payment=payment, intent=intent)
         return _result(order, payment, intent)
+
+
+def refuse_upgrade_with_auto_renew(*, order: Order) -> None:
+    """T3, checked again at confirm: automatic renewal may have been switched on from the
+    license page after the upgrade was chosen. The license's current flag decides."""
+    if order.is_upgrade and License.objects.filter(pk=order.license_id, auto_renew=True).exists():
+        raise CheckoutError(
+            _(
+                "Automatic renewal is on for this license. Cancel automatic renewal before "
+                "upgrading."
+            )
+        )
 
 
 def abandon_attempt(*, order: Order) -> Order:

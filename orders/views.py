@@ -112,19 +112,22 @@ def choose(request, serial: str):
         form = ChooseForm(request.POST)
         if not form.is_valid():
             return HttpResponseBadRequest(_("Choose a product and a term of 1, 2 or 3 years."))
-        owner = owns(request, license)
+        # A signed-in customer's order is theirs even for a license not in their account (proven
+        # with its activation code, T2a): it is in their history and gets receipts on request.
+        # The license stays where it is.
+        signed_in = request.user.is_authenticated
         try:
             order = services.start_order(
                 license=license,
                 path_id=form.cleaned_data["path"],
                 term_years=form.cleaned_data["term"],
-                customer=request.user if owner else None,
+                customer=request.user if signed_in else None,
                 language=get_language() or settings.LANGUAGE_CODE,
             )
         except services.CheckoutError as error:
             messages.error(request, str(error))
             return redirect("orders:choose", serial=license.serial)
-        if not owner:
+        if not signed_in:
             session_add(request, GUEST_ORDERS, order.number)
         return redirect("orders:details", number=order.number)
 

@@ -17,6 +17,8 @@ Behaviour callers rely on:
 
 import json
 import logging
+import math
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,6 +38,10 @@ TIMEOUT_SECONDS = 10
 # so a retried POST there could act twice; acceptable for development only.
 MAX_NETWORK_RETRIES = 2
 WEBHOOK_TOLERANCE_SECONDS = 300
+# Stripe's events nest a few levels (event → data → object → charges → card); far deeper is not
+# Stripe, and would exhaust the stack of whatever walks it next.
+MAX_EVENT_DEPTH = 64
+_EVENT_TYPE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
 
 
 class PaymentError(Exception):
@@ -223,6 +229,8 @@ def parse_webhook(*, payload: bytes, signature_header: str) -> dict:
     five minutes ago is refused (replay). localstripe signs with the event's creation time and
     posts about a second later.
     """
+    if not signature_header.isascii():
+        raise InvalidWebhook("The Stripe-Signature header is not ASCII.")
     try:
         stripe.WebhookSignature.verify_header(
             payload,
@@ -230,12 +238,75 @@ def parse_webhook(*, payload: bytes, signature_header: str) -> dict:
             settings.STRIPE_WEBHOOK_SECRET,
             WEBHOOK_TOLERANCE_SECONDS,
         )
-        event = json.loads(payload)
-    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as exc:
+        event = json.loads(payload, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except (
+        stripe.SignatureVerificationError,
+        UnicodeDecodeError,
+        ValueError,
+        RecursionError,
+    ) as exc:
         raise InvalidWebhook(str(exc)) from exc
-    if not isinstance(event, dict) or not {"id", "type", "data"} <= event.keys():
-        raise InvalidWebhook("The payload is not a Stripe event.")
+    problem = event_problem(event)
+    if problem:
+        raise InvalidWebhook(problem)
     return event
+
+
+def event_problem(event: Any) -> str:
+    """Why a signed body cannot be a Stripe event we could ever process, or ``""``.
+
+    Refused here, before it is stored, with a 400: such an event would fail the same way on
+    every retry. The database could not even store some of it (PostgreSQL's jsonb refuses NUL
+    and NaN).
+    """
+    if not isinstance(event, dict):
+        return "The payload is not a Stripe event."
+    if not isinstance(event.get("id"), str) or not 0 < len(event["id"]) <= 100:
+        return "The event id is not a short string."
+    if not isinstance(event.get("type"), str) or not _EVENT_TYPE.fullmatch(event["type"]):
+        return "The event type is not a Stripe event type."
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object", {}), dict):
+        return "The event's data is not an object."
+    obj = data.get("object", {})
+    for name in ("id", "payment_intent", "payment_method"):
+        if not isinstance(obj.get(name), str | None):
+            return f"The event's object has a malformed {name}."
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, dict | None) or not all(
+        isinstance(value, str) for value in (metadata or {}).values()
+    ):
+        return "The event's object has malformed metadata."  # Stripe's values are strings
+    return _structure_problem(event)
+
+
+def _structure_problem(value: Any) -> str:
+    """NUL characters anywhere, or nesting deeper than ``MAX_EVENT_DEPTH`` (walked iteratively)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_EVENT_DEPTH:
+            return "The event nests too deeply."
+        if isinstance(item, dict):
+            if any("\x00" in key for key in item):
+                return "The event contains a NUL character."
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str) and "\x00" in item:
+            return "The event contains a NUL character."
+    return ""
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON.")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is out of range.")
+    return number
 
 
 def _client() -> stripe.StripeClient:

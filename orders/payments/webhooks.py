@@ -17,6 +17,7 @@ from django.utils import timezone
 from config.celery import RETRY_WITH_BACKOFF
 from orders.models import Order, Payment, WebhookEvent
 
+from .gateway import event_problem
 from .sync import sync_payment
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,13 @@ def handle_webhook_event(*, event: WebhookEvent) -> WebhookEvent:
             return event
         event.attempts += 1
         event.save(update_fields=["attempts"])
+        if problem := event_problem(event.payload):
+            # Stored before the webhook refused such events: it fails the same way every time,
+            # so it is set aside for the operator (kept, with the reason) and never retried.
+            event.status = WebhookEvent.Status.IGNORED
+            event.last_error = f"Malformed event, not processed: {problem}"
+            event.save(update_fields=["status", "last_error"])
+            return event
     try:
         outcome = _act_on(event)
     except Exception as error:

@@ -2,12 +2,15 @@
 
 Nobody edits a receipt's fields here: every change is an action that calls its service in
 ``orders.receipts.services``, which records who did it. The actions need ``receipts.issue_receipt``
-(the support group has it); Decline and Reissue ask for a reason on an intermediate page.
+(the support group has it); Decline and Reissue ask for a reason on an intermediate page. "Add"
+records a request a customer made by mail or phone (the way to a receipt for a guest order).
 """
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
@@ -17,7 +20,7 @@ from django.utils.translation import ngettext
 from licenses.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from . import services
-from .forms import DeclineReceiptForm, ReissueReceiptForm
+from .forms import DeclineReceiptForm, RecordReceiptRequestForm, ReissueReceiptForm
 from .models import Receipt, ReceiptEvent
 
 
@@ -92,7 +95,9 @@ class ReceiptAdmin(admin.ModelAdmin):
         return flatten_fieldsets(self.fieldsets)
 
     def has_add_permission(self, request):
-        return False  # customers request receipts; staff act on requests
+        # Customers request receipts from their order page; staff record a request made by mail
+        # or phone (``add_view``), the only way for a guest order.
+        return self.has_issue_permission(request)
 
     def has_change_permission(self, request, obj=None):
         return False  # every change is an action, recorded with who did it
@@ -102,6 +107,39 @@ class ReceiptAdmin(admin.ModelAdmin):
 
     def has_issue_permission(self, request):
         return request.user.has_perm("receipts.issue_receipt")
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Record a request for an order (addressee, proviso) through the service."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = RecordReceiptRequestForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            try:
+                receipt = services.record_receipt_request(
+                    order=form.cleaned_data["order"],
+                    staff=request.user,
+                    addressee=form.cleaned_data["addressee"],
+                    proviso=form.cleaned_data["proviso"],
+                )
+            except services.ReceiptError as error:
+                form.add_error(None, str(error))
+            else:
+                self.message_user(
+                    request,
+                    _("Receipt request recorded for order %(order)s; issue it from the queue.")
+                    % {"order": receipt.order.number},
+                    messages.SUCCESS,
+                )
+                return redirect("admin:receipts_receipt_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Record a receipt request"),
+            "opts": self.model._meta,
+            "form": form,
+            "media": self.media + form.media,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "receipts/admin/record_request.html", context)
 
     # --- Columns ---------------------------------------------------------------------------------
 

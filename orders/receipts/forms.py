@@ -62,6 +62,25 @@ class ReceiptRequestForm(ReceiptTextMixin, forms.Form):
         self.fields["proviso"].widget.attrs["maxlength"] = PROVISO_MAX_LENGTH
 
 
+class RecordReceiptRequestForm(ReceiptTextMixin, forms.Form):
+    """Support staff record a request made by mail or phone (a guest order has no other way)."""
+
+    order = forms.CharField(
+        label=_("Order number"),
+        max_length=20,
+        help_text=_("As the customer quotes it, e.g. R261201-7K3Q9X2M."),
+    )
+    addressee = forms.CharField(label=_("Addressee (宛名)"), max_length=200)
+    proviso = forms.CharField(label=_("Proviso (但し書き)"), max_length=200)
+
+    def clean_order(self) -> Order:
+        number = self.cleaned_data["order"].strip().upper()
+        order = Order.objects.filter(number=number).first()
+        if order is None:
+            raise ValidationError(_("No order has this number."))
+        return order
+
+
 class DeclineReceiptForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason (sent to the customer)"),

@@ -15,15 +15,19 @@ ADDRESSEE_MAX_LENGTH = Receipt._meta.get_field("addressee").max_length
 PROVISO_MAX_LENGTH = Receipt._meta.get_field("proviso").max_length
 
 
-def receipt_refusal(*, order: Order) -> str | None:
-    """Why ``order`` cannot get a receipt at all, or ``None`` when it can (K9: paid renewals)."""
+def receipt_refusal(*, order: Order, by_staff: bool = False) -> str | None:
+    """Why ``order`` cannot get a receipt at all, or ``None`` when it can (K9: paid renewals).
+
+    A guest order has no account to request from: support staff record the request for it
+    (``by_staff``) when the customer asks them.
+    """
     if order.status == Order.Status.REFUNDED:
         return _("This order was refunded, so no receipt can be issued for it.")
     if order.status == Order.Status.CANCELED:
         return _("This order was canceled without payment, so there is nothing to receipt.")
     if not order.is_paid:
         return _("A receipt can be requested once the payment for this order is complete.")
-    if order.customer_id is None:
+    if order.customer_id is None and not by_staff:
         return _(
             "This order was placed without signing in. Please contact support for a receipt, "
             "quoting the order number."
@@ -42,6 +46,7 @@ class ReceiptPanel:
 
     receipt: Receipt | None
     refusal: str | None
+    guest: bool = False
 
     @property
     def can_request(self) -> bool:
@@ -49,9 +54,20 @@ class ReceiptPanel:
             self.receipt is None or self.receipt.state == Receipt.State.DECLINED
         )
 
+    @property
+    def note(self) -> str | None:
+        """The refusal to show; a guest whose request support staff recorded sees that instead."""
+        if self.guest and self.receipt is not None and self.receipt.state != Receipt.State.DECLINED:
+            return None
+        return self.refusal
+
 
 def receipt_panel(*, order: Order) -> ReceiptPanel:
-    return ReceiptPanel(receipt=current_receipt(order=order), refusal=receipt_refusal(order=order))
+    return ReceiptPanel(
+        receipt=current_receipt(order=order),
+        refusal=receipt_refusal(order=order),
+        guest=order.customer_id is None,
+    )
 
 
 def default_addressee(*, order: Order) -> str:

@@ -43,14 +43,43 @@ class ReceiptError(Exception):
     """The receipt operation is refused; the message is for the person who asked."""
 
 
+def printable_on_receipt(char: str) -> bool:
+    """Whether the receipt's fonts (HeiseiMin-W3 and HeiseiKakuGo-W5 with the UniJIS-UCS2-H
+    encoding, i.e. the Adobe-Japan1 character collection, BMP only) can draw ``char``.
+
+    Approximated by what Japanese encodings can represent: ASCII, JIS X 0213 (which contains
+    JIS X 0208), and the NEC and IBM extensions of Windows-31J (①, 髙, 﨑), all in Adobe-Japan1.
+    """
+    if char.isascii():
+        return char.isprintable()
+    if ord(char) > 0xFFFF:
+        return False
+    for encoding in ("euc_jis_2004", "cp932"):
+        try:
+            char.encode(encoding)
+        except UnicodeEncodeError:
+            continue
+        return True
+    return False
+
+
 def clean_receipt_text(value: str, *, max_length: int, strip_honorific: bool = False) -> str:
     """Normalise what a customer or staff typed for the PDF, or raise ``ReceiptError``.
 
     NFKC turns full-width letters and half-width kana into the forms a receipt prints; runs of
-    white space become one space. Control and invisible format characters (line breaks, tabs,
-    zero-width and direction marks) and characters outside the BMP (emoji, 𠮷), which the PDF's
-    CID fonts cannot show, are refused rather than silently dropped.
+    white space become one space. Refused rather than printed as empty boxes or silently
+    dropped: control and invisible format characters (line breaks, tabs, zero-width and
+    direction marks), text that arrived as invalid UTF-8 (decoded to U+FFFD), and characters the
+    PDF's Japanese CID fonts cannot draw (``printable_on_receipt``: Hangul, Arabic, Thai, emoji,
+    𠮷...), each named in the message.
     """
+    if "\ufffd" in (value or ""):
+        raise ReceiptError(
+            _(
+                "Part of this text could not be read (it was not sent as valid UTF-8). "
+                "Please type it again."
+            )
+        )
     text = unicodedata.normalize("NFKC", value or "").strip()
     if any(unicodedata.category(ch).startswith("C") for ch in text):
         raise ReceiptError(
@@ -62,14 +91,14 @@ def clean_receipt_text(value: str, *, max_length: int, strip_honorific: bool = F
             text = text.removesuffix(honorific).rstrip()
     if not text:
         raise ReceiptError(_("This field is required."))
-    unprintable = sorted({ch for ch in text if ord(ch) > 0xFFFF})
+    unprintable = sorted({ch for ch in text if not printable_on_receipt(ch)})
     if unprintable:
         raise ReceiptError(
             _(
-                "These characters cannot be printed on a receipt: %(chars)s. "
-                "Please use a standard character instead (for example 吉 for 𠮷)."
+                "These characters cannot be printed on a receipt: %(chars)s. Please use "
+                "Japanese characters or Latin letters instead (for example 吉 for 𠮷)."
             )
-            % {"chars": " ".join(unprintable)}
+            % {"chars": "、".join(f"{ch} (U+{ord(ch):04X})" for ch in unprintable)}
         )
     if len(text) > max_length:
         raise ReceiptError(
@@ -102,6 +131,27 @@ def request_receipt(*, order: Order, customer, addressee: str, proviso: str) -> 
             order=order, addressee=addressee, proviso=proviso, requested_by=customer
         )
         _record(receipt, ReceiptEvent.Kind.REQUESTED, actor=customer)
+    return receipt
+
+
+def record_receipt_request(*, order: Order, staff, addressee: str, proviso: str) -> Receipt:
+    """Support staff record a receipt request the customer made by mail or phone (K9).
+
+    The way to a receipt for a guest order, which has no account to request from; the receipt
+    is then issued like any other and mailed to the order's contact address.
+    """
+    addressee = clean_receipt_text(addressee, max_length=ADDRESSEE_MAX_LENGTH, strip_honorific=True)
+    proviso = clean_receipt_text(proviso, max_length=PROVISO_MAX_LENGTH)
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        refusal = receipt_refusal(order=order, by_staff=True)
+        if refusal:
+            raise ReceiptError(refusal)
+        _refuse_if_requested_or_issued(order=order)
+        receipt = Receipt.objects.create(
+            order=order, addressee=addressee, proviso=proviso, requested_by=staff
+        )
+        _record(receipt, ReceiptEvent.Kind.REQUESTED, actor=staff, note=_("Recorded by support"))
     return receipt
 
 

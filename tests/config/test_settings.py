@@ -15,6 +15,7 @@ PRODUCTION = {
     "STRIPE_SECRET_KEY": "sk_live_example",
     "STRIPE_PUBLISHABLE_KEY": "pk_live_example",
     "STRIPE_WEBHOOK_SECRET": "whsec_example",
+    "CACHE_URL": "redis://127.0.0.1:6379/1",
 }
 
 
@@ -53,3 +54,16 @@ def test_missing_secrets_stop_start_up_with_a_clear_message():
 def test_development_defaults_need_no_environment():
     result = manage("check", DEBUG="true")
     assert result.returncode == 0, result.stderr
+
+
+def test_check_deploy_warns_when_throttles_would_live_in_a_process_local_cache():
+    """Throttles split across gunicorn workers with locmem: shop.W001 under --deploy."""
+    for cache_url in ["locmemcache://shop", "dummycache://", "filecache:///tmp/shop-cache"]:
+        result = manage("check", "--deploy", **{**PRODUCTION, "CACHE_URL": cache_url})
+        assert "shop.W001" in result.stderr + result.stdout, cache_url
+        failing = manage("check", "--deploy", "--fail-level", "WARNING",
+                         **{**PRODUCTION, "CACHE_URL": cache_url})  # fmt: skip
+        assert failing.returncode != 0
+    result = manage("check", "--deploy", **{**PRODUCTION, "DEBUG": "true",
+                                            "CACHE_URL": "locmemcache://shop"})  # fmt: skip
+    assert "shop.W001" not in result.stderr + result.stdout

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
+from licenses.models import AccountMail
 from licenses.services import SUPPORT_GROUP
 from orders.models import WebhookEvent
 from orders.receipts.services import request_receipt
@@ -51,6 +52,9 @@ def rows():
         "product": license.product,
         "order": (order := OrderFactory(license=license, customer=license.owner)),
         "payment": PaymentFactory(order=order),
+        "accountmail": AccountMail.objects.create(
+            user=license.owner, key="signup-confirm:1", to=license.owner.email
+        ),
         "webhookevent": WebhookEvent.objects.create(
             stripe_id="evt_admin", type="payment_intent.succeeded", payload={"id": "evt_admin"}
         ),
@@ -65,8 +69,9 @@ def registered_models():
     ]
 
 
-# Rows operators may create by hand; everything else is made by the shop and only read here.
-ADDABLE = {"product", "price", "renewalpath", "license", "device", "activationcode"}
+# Rows operators may create by hand (a receipt: a request recorded for a customer who asked by
+# mail or phone); everything else is made by the shop and only read here.
+ADDABLE = {"product", "price", "renewalpath", "license", "device", "activationcode", "receipt"}
 
 
 @pytest.mark.parametrize("model", registered_models(), ids=lambda m: m._meta.model_name)
@@ -148,3 +153,101 @@ def test_support_staff_can_read_licenses_but_not_change_them(client, rows):
     assert response.status_code == 403
     assert client.get(reverse("admin:licenses_price_add")).status_code == 403
     assert client.get(reverse("admin:auth_user_changelist")).status_code == 403
+
+
+# --- Corrections go through the ledger (DESIGN 6) ------------------------------------------------
+
+
+def _change_form_data(license, **changes):
+    """What the license change form posts (its inlines empty), with ``changes`` applied."""
+    data = {
+        "serial": license.serial,
+        "owner": license.owner_id or "",
+        "product": license.product_id,
+        "seats": license.seats or "",
+        "starts_on": license.starts_on.isoformat(),
+        "expires_on": license.expires_on.isoformat(),
+        "auto_renew": "",
+        "_save": "Save",
+    }
+    for prefix in ("devices", "codes", "events"):
+        data.update(
+            {
+                f"{prefix}-TOTAL_FORMS": 0,
+                f"{prefix}-INITIAL_FORMS": 0,
+                f"{prefix}-MIN_NUM_FORMS": 0,
+                f"{prefix}-MAX_NUM_FORMS": 1000,
+            }
+        )
+    data.update(changes)
+    return data
+
+
+def test_expiry_and_product_are_read_only_on_the_change_form(operator_client, rows):
+    """A direct POST of a changed expiry or product changes nothing: no edit without a ledger row."""
+    license = rows["license"]
+    other_product = PriceFactory().product
+    url = reverse("admin:licenses_license_change", args=[license.pk])
+    page = operator_client.get(url).content.decode()
+    assert 'name="expires_on"' not in page and 'name="product"' not in page
+    before = (license.expires_on, license.product_id, license.events.count())
+
+    response = operator_client.post(
+        url,
+        _change_form_data(
+            license, expires_on="2030-01-01", product=other_product.pk, auto_renew="on"
+        ),
+    )
+    assert response.status_code == 302  # saved: the editable fields only
+    license.refresh_from_db()
+    assert (license.expires_on, license.product_id, license.events.count()) == before
+    assert license.auto_renew
+
+
+def test_correct_expiry_action_asks_date_and_reason_and_writes_the_ledger_row(
+    operator_client, rows
+):
+    license = rows["license"]
+    url = reverse("admin:licenses_license_changelist")
+    selected = {"action": "correct_expiry", "_selected_action": [license.pk]}
+
+    page = operator_client.post(url, selected)
+    assert page.status_code == 200  # the intermediate page
+    text = page.content.decode()
+    assert 'name="new_expires_on"' in text and 'name="reason"' in text
+    assert license.serial in text
+
+    refused = operator_client.post(
+        url, {**selected, "apply": "yes", "new_expires_on": "2030-01-01", "reason": ""}
+    )
+    assert refused.status_code == 200  # the reason is required
+    license.refresh_from_db()
+    old_expiry = license.expires_on
+    assert license.events.filter(kind="adjusted").count() == 0
+
+    response = operator_client.post(
+        url,
+        {
+            **selected,
+            "apply": "yes",
+            "new_expires_on": "2030-01-01",
+            "reason": "Support ticket 123: the 2026 renewal was paid twice",
+        },
+    )
+    assert response.status_code == 302
+    license.refresh_from_db()
+    assert license.expires_on == dt.date(2030, 1, 1)
+    event = license.events.get(kind="adjusted")
+    assert (event.old_expires_on, event.new_expires_on) == (old_expiry, dt.date(2030, 1, 1))
+    assert event.actor.email == "admin@example.com"
+    assert event.note == "Support ticket 123: the 2026 renewal was paid twice"
+    assert event.old_product == event.new_product == license.product
+
+
+def test_correct_expiry_refuses_a_date_before_the_start(rows):
+    from licenses.services import CorrectionError, correct_expiry
+
+    license = rows["license"]
+    with pytest.raises(CorrectionError):
+        correct_expiry(license=license, new_expires_on=license.starts_on, actor=None, reason="x")
+    assert not license.events.filter(kind="adjusted").exists()

@@ -253,3 +253,42 @@ def test_J3_T5_confirm_step_shows_everything_the_final_confirmation_needs(client
         assert text in page, text
     new_expiry = order.license.expires_on.replace(year=order.license.expires_on.year + 1)
     assert new_expiry.isoformat() in page
+
+
+@pytest.mark.django_db
+def test_T3_upgrade_refused_at_confirm_when_automatic_renewal_was_switched_on_meanwhile(
+    client, customer, django_capture_on_commit_callbacks
+):
+    """Choose an upgrade with automatic renewal off, enter the card, switch automatic renewal on
+    from the license page, then confirm: refused with the T3 message, nothing charged."""
+    from django.urls import reverse
+
+    from licenses.models import RenewalPath
+
+    license = renewable_license(owner=customer, upgrade=True)
+    upgrade = RenewalPath.objects.get(from_product=license.product, kind="upgrade")
+    order = services.start_order(
+        license=license, path_id=upgrade.pk, term_years=1, customer=customer
+    )
+    services.enter_details(order=order, email=customer.email, card_token=card_token(OK))
+    client.force_login(customer)
+    client.post(reverse("licenses:auto_renew", args=[license.serial]), {"enabled": "on"})
+    license.refresh_from_db()
+    assert license.auto_renew
+
+    response = client.post(reverse("orders:confirm", args=[order.number]), follow=True)
+    assert "自動更新を解除してください" in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == "details_entered"
+    assert order.payments.get().stripe_payment_intent is None  # nothing charged
+    license.refresh_from_db()
+    assert license.product == order.from_product
+
+    # Switched off again, the same order goes through as the upgrade.
+    client.post(reverse("licenses:auto_renew", args=[license.serial]), {"enabled": ""})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("orders:confirm", args=[order.number]))
+    order.refresh_from_db()
+    license.refresh_from_db()
+    assert order.status == "fulfilled"
+    assert license.product == order.product and not license.auto_renew

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django.utils import timezone
 from licenses.models import License, RenewalPath
 from licenses.selectors import renewal_options
 from orders.access import guest_access_token
+from orders.mail import mail_order
 from orders.models import Order
 from tests.factories import OrderFactory, UserFactory
 from tests.helpers.orders import renewable_license, same_path
@@ -83,6 +85,39 @@ def test_T2a_guest_proves_possession_with_the_activation_code(client, demo):
     assert order.customer is None
     assert response["Location"] == reverse("orders:details", args=[order.number])
     assert client.get(response["Location"]).status_code == 200
+
+
+def test_T2a_signed_in_customer_renewing_a_license_not_in_their_account_owns_the_order(
+    client, demo
+):
+    """Serial and activation code of a license that is not theirs: the order is the signed-in
+    customer's (history, receipts on request); the license does not move."""
+    from licenses.demo import demo_code
+    from tests.factories import PaymentFactory
+
+    serial = "MAMO-DEMO-0008-TSST"
+    buyer = UserFactory(email="buyer@example.com")
+    client.force_login(buyer)
+    client.post(reverse("orders:renew"), {"serial": serial, "activation_code": demo_code(serial)})
+    path = RenewalPath.objects.get(from_product__code="ts-std", to_product__code="ts-std")
+    client.post(reverse("orders:choose", args=[serial]), {"path": path.pk, "term": 1})
+    order = Order.objects.get()
+    assert order.customer == buyer
+    license = License.objects.get(serial=serial)
+    assert license.owner == demo  # the license stays in its owner's account
+
+    Order.objects.filter(pk=order.pk).update(status="fulfilled", paid_at=timezone.now())
+    PaymentFactory(order=order, status="succeeded")
+    assert order.number in client.get(reverse("orders:list")).content.decode()
+    page = client.get(reverse("orders:detail", args=[order.number])).content.decode()
+    assert reverse("receipts:request", args=[order.number]) in page
+    response = client.post(
+        reverse("receipts:request", args=[order.number]),
+        {"addressee": "株式会社テスト", "proviso": "更新代として"},
+    )
+    assert response.status_code == 302
+    assert order.receipts.get().requested_by == buyer
+    assert serial not in client.get(reverse("licenses:list")).content.decode()
 
 
 def test_T2a_guest_with_a_wrong_code_gets_no_access(client, demo):
@@ -331,3 +366,25 @@ def test_K9_order_page_offers_a_receipt_for_a_completed_order(client, customer):
     page = client.get(reverse("orders:detail", args=[order.number])).content.decode()
     assert "領収書" in page
     assert reverse("receipts:request", args=[order.number]) in page
+
+
+# --- Pages and mails say only what the shop does ---------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_J2_T8_legal_page_and_extended_mail_promise_only_what_the_shop_does(client, language):
+    """No automatic renewals are performed and nothing tells the installed program of a new date:
+    the legal disclosure and the "extended" mail must not say otherwise."""
+    prefix = "" if language == "ja" else "/en"
+    page = client.get(f"{prefix}/legal/tokushoho/").content.decode()
+    assert "サブスクリプション" in page or "subscription" in page
+    for promise in ["自動更新", "automatic renewal", "Automatic renewal"]:
+        assert promise not in page
+
+    order = OrderFactory(status="fulfilled", language=language, paid_at=timezone.now())
+    mail_order(order=order, template="license_extended")
+    message = mail.outbox[-1]
+    for body in [message.body, message.alternatives[0][0]]:
+        for promise in ["アップデート", "update", "自動更新", "automatic"]:
+            assert promise not in body
+        assert f"/orders/{order.number}/" in body  # where the new date is shown

@@ -17,7 +17,7 @@ def receipt_panel(order, form=None) -> dict:
     panel = panel_for(order=order)
     return {
         "receipt": panel.receipt,
-        "refusal": panel.refusal,
+        "refusal": panel.note,
         "can_request": panel.can_request,
         "form": form or (ReceiptRequestForm(order=order) if panel.can_request else None),
     }

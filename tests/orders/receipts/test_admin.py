@@ -217,6 +217,79 @@ def test_reissue_refuses_bad_corrections_and_changes_nothing(support_client, que
     assert receipt.issue_count == 1
 
 
+# --- Requests recorded by support (guest orders) ---------------------------------------------------
+
+ADD = "admin:receipts_receipt_add"
+
+
+def test_k9_support_records_a_receipt_request_for_a_guest_order_then_issues_it(
+    support_client, agent, client, mailoutbox
+):
+    """A guest order has no account to request from: the customer asks support, who record
+    the request in admin; it is issued as usual and the guest opens it from the mail's link."""
+    order = paid_order(customer=None, email="guest@example.com")
+    page = support_client.get(reverse(ADD)).content.decode()
+    assert 'name="order"' in page and 'name="addressee"' in page and 'name="proviso"' in page
+
+    response = support_client.post(
+        reverse(ADD),
+        {"order": order.number.lower(), "addressee": "株式会社ゲスト 御中", "proviso": "更新代"},
+    )
+    assert response.status_code == 302
+    receipt = Receipt.objects.get(order=order)
+    assert (receipt.state, receipt.addressee, receipt.requested_by) == (
+        "requested",
+        "株式会社ゲスト",
+        agent,
+    )
+    assert receipt.events.get(kind="requested").actor == agent
+
+    with worker_runs_tasks():
+        run_action(support_client, "issue_selected", [receipt])
+    receipt.refresh_from_db()
+    assert receipt.is_downloadable
+    message = mailoutbox[-1]
+    assert message.to == ["guest@example.com"]
+    link = next(word for word in message.body.split() if "?access=" in word)
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    page = client.get("/" + path).content.decode()  # the guest, not signed in
+    download = reverse("receipts:download", args=[order.number])
+    assert download in page
+    response = client.get(download)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+
+
+def test_recording_a_request_refuses_unpaid_unknown_or_already_requested_orders(
+    support_client, queue
+):
+    unpaid = paid_order(customer=None, email="guest@example.com", status="details_entered")
+    for number, expected in [
+        ("R000000-NOPE", "この番号の注文はありません"),
+        (unpaid.number, "お支払いの完了後に"),
+        (queue["requested"].order.number, "すでに領収書をお申し込みいただいています"),
+    ]:
+        response = support_client.post(
+            reverse(ADD), {"order": number, "addressee": "山田 花子", "proviso": "更新代"}
+        )
+        assert response.status_code == 200
+        assert expected in response.content.decode(), number
+    assert not Receipt.objects.filter(order=unpaid).exists()
+    assert Receipt.objects.filter(order=queue["requested"].order).count() == 1
+
+
+def test_staff_without_the_receipt_permission_cannot_record_requests(client):
+    viewer = UserFactory(email="viewer@example.com", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_receipt"))
+    client.force_login(viewer)
+    order = paid_order(customer=None, email="guest@example.com")
+    response = client.post(
+        reverse(ADD), {"order": order.number, "addressee": "山田 花子", "proviso": "更新代"}
+    )
+    assert response.status_code == 403
+    assert not Receipt.objects.exists()
+
+
 # --- Permissions ------------------------------------------------------------------------------------
 
 
@@ -254,7 +327,6 @@ def test_support_staff_cannot_post_changes_to_a_receipt_or_a_license(support_cli
     url = reverse("admin:receipts_receipt_change", args=[receipt.pk])
 
     assert support_client.post(url, {"addressee": "改ざん"}).status_code == 403
-    assert support_client.get(reverse("admin:receipts_receipt_add")).status_code == 403
     delete = reverse("admin:receipts_receipt_delete", args=[receipt.pk])
     assert support_client.post(delete, {"post": "yes"}).status_code == 403
     license = LicenseFactory()

@@ -195,6 +195,60 @@ def test_bad_addressee_or_proviso_is_refused_beside_the_field(
     assert not Receipt.objects.exists()
 
 
+@pytest.mark.parametrize("value", ["김철수 님", "محمد علي", "สมชาย", "राम शर्मा", "山田 花子 😀"])
+def test_receipt_names_the_pdf_cannot_print_are_refused_naming_the_characters(
+    customer_client, order, value
+):
+    """Hangul, Arabic, Thai, Devanagari, emoji: the receipt's CID fonts have no glyphs for them
+    (they printed as empty boxes). The message names each one."""
+    response = customer_client.post(request_url(order), {"addressee": value, "proviso": "更新代"})
+
+    assert response.status_code == 200
+    errors = str(response.context["receipt_form"].errors["addressee"])
+    assert "領収書に印字できません" in errors
+    for char in {ch for ch in value if not ch.isspace() and ch not in "山田花子"}:
+        assert f"U+{ord(char):04X}" in errors, char
+    assert not Receipt.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "value", ["髙橋 﨑子", "Müller GmbH", "株式会社ＡＢＣ", "①商事", "Ωメガ №1"]
+)
+def test_names_the_receipt_fonts_can_draw_are_accepted(order, value):
+    assert requested(order, addressee=value).state == "requested"
+
+
+def test_invalid_utf8_in_a_receipt_request_is_a_form_error_not_replacement_characters(
+    customer_client, order
+):
+    """Bytes that are not UTF-8 decode to U+FFFD; they are refused, never stored as such."""
+    url = request_url(order)
+    addressee = b"%E5%B1%B1%FF%FE"  # 山, then two bytes that are no UTF-8
+    response = customer_client.generic(
+        "POST",
+        url,
+        b"addressee=" + addressee + b"&proviso=%E6%9B%B4%E6%96%B0",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200
+    assert "正しく読み取れませんでした" in str(response.context["receipt_form"].errors["addressee"])
+
+    boundary = "fuzzboundary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="addressee"\r\n\r\n'.encode()
+        + b"\xe5\xb1\xb1\xff\xfe"
+        + f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="proviso"\r\n\r\n'.encode()
+        + "更新代".encode()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    response = customer_client.generic(
+        "POST", url, body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    assert response.status_code == 200
+    assert "正しく読み取れませんでした" in str(response.context["receipt_form"].errors["addressee"])
+    assert not Receipt.objects.exists()
+
+
 def test_after_an_error_the_form_still_returns_to_the_order_page(customer_client, order):
     data = {"addressee": "山田\n花子", "proviso": "更新代として", "next": "/orders/x/"}
 
