@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
@@ -15,6 +17,8 @@ PRODUCTION = {
     "STRIPE_SECRET_KEY": "sk_live_example",
     "STRIPE_PUBLISHABLE_KEY": "pk_live_example",
     "STRIPE_WEBHOOK_SECRET": "whsec_example",
+    "STRIPE_API_BASE": "https://api.stripe.com",
+    "STRIPE_JS_URL": "https://js.stripe.com/v3/",
 }
 
 
@@ -52,4 +56,26 @@ def test_missing_secrets_stop_start_up_with_a_clear_message():
 
 def test_development_defaults_need_no_environment():
     result = manage("check", DEBUG="true")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("STRIPE_API_BASE", "http://api.stripe.com"),
+        ("STRIPE_API_BASE", "https://127.0.0.1:8420"),
+        ("STRIPE_API_BASE", "https://localhost"),
+        ("STRIPE_JS_URL", "http://127.0.0.1:8420/js.stripe.com/v3/"),
+        ("STRIPE_JS_URL", "https://[::1]/v3/"),
+    ],
+)
+def test_issue10_6_plain_http_or_loopback_stripe_stops_start_up_with_debug_off(name, value):
+    result = manage("check", **{**PRODUCTION, name: value})
+    assert result.returncode != 0
+    assert name in result.stderr and value in result.stderr
+    assert "https://api.stripe.com" in result.stderr  # says what to use instead
+
+
+def test_issue10_6_development_addresses_are_fine_with_debug_on():
+    result = manage("check", DEBUG="true", STRIPE_API_BASE="http://127.0.0.1:8420")
     assert result.returncode == 0, result.stderr

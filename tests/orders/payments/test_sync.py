@@ -6,8 +6,8 @@ from django.urls import reverse
 from orders import services
 from orders.payments import gateway
 from orders.payments.sync import sync_payment
-from orders.payments.testing import authenticate_3d_secure, card_token
-from tests.helpers.orders import order_with_card
+from orders.payments.testing import authenticate_3d_secure
+from tests.helpers.orders import add_card, order_with_card
 from tests.helpers.stripe import DECLINED_ON_CHARGE, THREE_DS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("localstripe")]
@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("localstripe")]
 def test_late_failure_of_an_old_attempt_leaves_the_current_attempt_alone(customer):
     order = order_with_card(customer, DECLINED_ON_CHARGE)
     first = services.confirm_order(order=order).payment
-    services.enter_details(order=order, email=customer.email, card_token=card_token(THREE_DS))
+    add_card(order, THREE_DS)
     second = services.confirm_order(order=order)
     assert second.order.status == "requires_action"
     # The old attempt's failure report arrives only now (a late or re-delivered webhook).
