@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)

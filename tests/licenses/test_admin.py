@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from licenses.services import SUPPORT_GROUP
-from orders.models import Refund, SavedCard, StripeCustomer, WebhookEvent
+from orders.models import Refund, StripeCustomer, WebhookEvent
 from orders.receipts.services import request_receipt
 from tests.factories import (
     ActivationCodeFactory,
@@ -61,20 +61,8 @@ def rows():
             amount=100,
             status="pending",
             reason="stripe",
-        ),  # fmt: skip
-        "stripecustomer": (
-            stripe_customer := StripeCustomer.objects.create(
-                user=license.owner, stripe_id="cus_admin"
-            )
-        ),  # fmt: skip
-        "savedcard": SavedCard.objects.create(
-            customer=stripe_customer,
-            stripe_payment_method="pm_admin",
-            brand="Visa",
-            last4="4242",
-            exp_month=12,
-            exp_year=2030,
-        ),  # fmt: skip
+        ),
+        "stripecustomer": StripeCustomer.objects.create(user=license.owner, stripe_id="cus_admin"),
     }
 
 
