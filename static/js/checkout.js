@@ -7,7 +7,7 @@
   var methodField = form.querySelector("input[name=payment_method]");
   var errors = document.getElementById("card-errors");
   var button = document.getElementById("next-button");
-  var newCard = document.getElementById("new-card");
+  var newCardParts = document.querySelectorAll(".new-card-only");
   var hasCard = script.dataset.hasCard === "1";
   var clientSecret = script.dataset.clientSecret;
   var texts = JSON.parse(document.getElementById("card-messages").textContent);
@@ -26,7 +26,7 @@
   }
 
   function showChoice() {
-    newCard.hidden = chosenCard() !== "new";
+    Array.prototype.forEach.call(newCardParts, function (part) { part.hidden = chosenCard() !== "new"; });
   }
   Array.prototype.forEach.call(form.querySelectorAll("input[name=card]"), function (radio) {
     radio.addEventListener("change", showChoice);
