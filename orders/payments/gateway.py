@@ -77,6 +77,10 @@ class GatewayUnavailable(PaymentError):
     """Stripe could not be reached or failed on its side; trying again later may work."""
 
 
+class NotFound(PaymentError):
+    """Stripe has no such object (for our key): asking again will not change that."""
+
+
 class InvalidWebhook(Exception):
     """A webhook request whose signature, timestamp or body cannot be trusted."""
 
@@ -415,7 +419,8 @@ def _stripe_errors() -> Iterator[None]:
         raise GatewayUnavailable(str(UNAVAILABLE), code="unavailable") from exc
     except stripe.StripeError as exc:
         logger.warning("Stripe request failed: %s", exc)
-        raise PaymentError(str(FAILED), code=exc.code or "error") from exc
+        error_class = NotFound if exc.http_status == 404 else PaymentError
+        raise error_class(str(FAILED), code=exc.code or "error") from exc
 
 
 def _intent_of_declined_charge(client: stripe.StripeClient, exc: stripe.CardError) -> dict:

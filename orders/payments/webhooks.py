@@ -19,6 +19,7 @@ from django.utils import timezone
 from config.celery import RETRY_WITH_BACKOFF
 from orders.models import Order, Payment, WebhookEvent
 
+from . import gateway
 from .disputes import sync_dispute
 from .duplicates import refund_duplicate_charge
 from .refunds import sync_refund, sync_refunds
@@ -110,20 +111,20 @@ def _act_on(event: WebhookEvent) -> str:
     object_id = obj.get("id") if isinstance(obj, dict) else None
     if not object_id:
         return WebhookEvent.Status.IGNORED
-    if event.type in PAYMENT_INTENT_EVENTS:
-        order = _sync_intent(obj)
-    elif event.type in CHARGE_REFUND_EVENTS:
-        order = (
-            sync_refunds(payment_intent_id=obj.get("payment_intent"))
-            if obj.get("payment_intent")
-            else None
-        )
-    elif event.type in REFUND_EVENTS:
-        order = sync_refund(refund_id=object_id)
-    elif event.type in DISPUTE_EVENTS:
-        order = sync_dispute(dispute_id=object_id)
-    else:
-        return WebhookEvent.Status.IGNORED
+    try:
+        if event.type in PAYMENT_INTENT_EVENTS:
+            order = _sync_intent(obj)
+        elif event.type in CHARGE_REFUND_EVENTS:
+            intent_id = obj.get("payment_intent")
+            order = sync_refunds(payment_intent_id=intent_id) if intent_id else None
+        elif event.type in REFUND_EVENTS:
+            order = sync_refund(refund_id=object_id)
+        elif event.type in DISPUTE_EVENTS:
+            order = sync_dispute(dispute_id=object_id)
+        else:
+            return WebhookEvent.Status.IGNORED
+    except gateway.NotFound:
+        order = None  # Stripe has no such object for us: retrying cannot help
     if order is None:
         logger.warning("Webhook %s names no payment of ours (%s)", event.stripe_id, object_id)
         return WebhookEvent.Status.IGNORED
