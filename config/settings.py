@@ -84,7 +84,8 @@ if not DEBUG:
         for name, value in (("STRIPE_API_BASE", STRIPE_API_BASE), ("STRIPE_JS_URL", STRIPE_JS_URL))
         if not _is_public_https(value)
     ]
-    if _insecure:
+    # Benchmarks only (bench/common.py): production settings measured against localstripe.
+    if _insecure and not env.bool("STRIPE_ALLOW_LOCALSTRIPE", default=False):
         raise ImproperlyConfigured(
             "DEBUG is off but Stripe is configured with a development address: "
             + ", ".join(_insecure)

@@ -174,7 +174,7 @@ def ensure_customer(
             else:
                 if not customer.get("deleted"):
                     return customer["id"]
-        params: dict[str, Any] = {"email": email}
+        params: dict[str, Any] = {"email": email} if email else {}
         if metadata:
             params["metadata"] = metadata
         return client.v1.customers.create(params).id

@@ -106,8 +106,9 @@ def _succeeded(order: Order, payment: Payment, intent: gateway.IntentState) -> N
     payment.save(
         update_fields=["status", "stripe_charge", "failure_code", "failure_message", "updated_at"]
     )
-    settle_payment_card.delay(payment.pk)
-    if (intent.amount, intent.currency) != (order.amount, gateway.CURRENCY):
+    if (intent.amount, intent.currency) == (order.amount, gateway.CURRENCY):
+        mark_paid(order=order)
+    else:
         # Never extend for money that is not the order's price; an operator decides.
         flag_for_operator(
             order=order,
@@ -115,8 +116,7 @@ def _succeeded(order: Order, payment: Payment, intent: gateway.IntentState) -> N
             note=f"PaymentIntent {intent.id} is {intent.amount} {intent.currency}, "
             f"the order {order.amount} {gateway.CURRENCY}: not marked paid.",
         )
-        return
-    mark_paid(order=order)
+    settle_payment_card.delay(payment.pk)  # after the extension: it may wait
 
 
 def mark_paid(*, order: Order) -> None:
