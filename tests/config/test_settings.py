@@ -78,3 +78,16 @@ def test_issue10_6_plain_http_or_loopback_stripe_stops_start_up_with_debug_off(n
 def test_issue10_6_development_addresses_are_fine_with_debug_on():
     result = manage("check", DEBUG="true", STRIPE_API_BASE="http://127.0.0.1:8420")
     assert result.returncode == 0, result.stderr
+
+
+def sweep_timing(**env) -> str:
+    code = "from django.conf import settings as s; "
+    code += "print(s.RECONCILE_INTERVAL_SECONDS, s.RECONCILE_AFTER_SECONDS)"
+    result = manage("shell", "-c", code, **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_issue9_15_a_development_demo_recovers_within_a_minute_or_two_production_stays_gentle():
+    assert sweep_timing(DEBUG="true") == "60 60"
+    assert sweep_timing(**PRODUCTION) == "300 600"
