@@ -85,7 +85,7 @@ def sweep_timing(**env) -> str:
     code += "print(s.RECONCILE_INTERVAL_SECONDS, s.RECONCILE_AFTER_SECONDS)"
     result = manage("shell", "-c", code, **env)
     assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
+    return result.stdout.strip().splitlines()[-1]  # after the shell's auto-import note
 
 
 def test_issue9_15_a_development_demo_recovers_within_a_minute_or_two_production_stays_gentle():
