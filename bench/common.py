@@ -57,6 +57,7 @@ def environment(*, database: str, workdir: Path, stripe_api: str = "http://127.0
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "STRIPE_API_BASE": stripe_api,
         "STRIPE_JS_URL": f"{stripe_api}/js.stripe.com/v3/",
+        "STRIPE_ALLOW_LOCALSTRIPE": "true",  # DEBUG off against localstripe on loopback
         "DATABASE_URL": f"{POSTGRES}/{database}",
         "CELERY_BROKER_URL": REDIS,
         "VAR_DIR": str(workdir / "var"),

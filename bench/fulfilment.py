@@ -5,7 +5,8 @@
 Real parts: PostgreSQL, Redis, localstripe, one ``celery worker`` (``--concurrency`` pool
 processes, 1 by default) loading the shop's tasks plus ``bench.tasks`` (``-I``).
 Every order goes through the real checkout services: a license, ``start_order``,
-``enter_details`` with a localstripe card token (4242...), then ``confirm_order``, which
+``enter_details`` with a card set up in localstripe as the details page does (a SetupIntent
+confirmed with 4242..., only its ``pm_…`` posted), then ``confirm_order``, which
 creates and confirms the PaymentIntent in localstripe and, as it succeeded, calls
 ``mark_paid``. "Cleared" is ``Order.paid_at``, set by ``mark_paid`` in the transaction that
 commits the payment; "extended" is ``Order.fulfilled_at``, set by ``extend_license`` in the
@@ -124,13 +125,13 @@ def main() -> None:
 
 
 def orders_with_card(count: int) -> list:
-    """Licenses with an order at the confirm step (card added in localstripe)."""
+    """Licenses with an order at the confirm step (a card set up in localstripe)."""
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
     from licenses.demo import load_demo_data
     from orders import services
-    from orders.payments.testing import card_token
+    from orders.payments.testing import confirm_card_setup
 
     load_demo_data()
     user, _ = get_user_model().objects.get_or_create(
@@ -141,7 +142,11 @@ def orders_with_card(count: int) -> list:
     for _ in range(count):
         serial = f"MAMO-{uuid.uuid4().hex[:14].upper()}"
         order = common.cloud_renewal(user, serial=serial, expires_on=expires_on)
-        services.enter_details(order=order, email=user.email, card_token=card_token("4242" * 4))
+        # What the details page does: stripe.js confirms the SetupIntent, the pm_ id is posted.
+        setup = confirm_card_setup(services.prepare_card_setup(order=order), "4242" * 4)
+        services.enter_details(
+            order=order, email=user.email, payment_method=setup["payment_method"]
+        )
         orders.append(order)
     return orders
 

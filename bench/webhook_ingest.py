@@ -96,6 +96,8 @@ class EventMaker:
         self.run = int(time.time())
 
     def next(self) -> tuple[bytes, str]:
+        from django.conf import settings
+
         from orders.payments.testing import event, sign_event
 
         self.count += 1
@@ -106,12 +108,15 @@ class EventMaker:
             "confirmation_method": "automatic", "created": self.run, "currency": "jpy",
             "customer": "cus_bench0000000000", "latest_charge": "ch_bench0000000000000",
             "livemode": False, "metadata": {"order": "R26-BENCH-0000"},
-            "payment_method": "card_bench0000000000", "payment_method_types": ["card"],
+            "payment_method": "pm_bench000000000000",
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
             "status": "succeeded", "last_payment_error": None, "next_action": None,
             "description": None, "receipt_email": None, "review": None, "setup_future_usage": None,
             "shipping": None, "statement_descriptor": None, "transfer_data": None,
         })  # fmt: skip
-        payload.update({"api_version": "2024-06-20", "created": self.run, "livemode": False})
+        payload.update(
+            {"api_version": settings.STRIPE_API_VERSION, "created": self.run, "livemode": False}
+        )
         payload["request"] = {"id": None, "idempotency_key": None}
         payload["pending_webhooks"] = 1
         return sign_event(payload, secret=common.WEBHOOK_SECRET)

@@ -6,8 +6,10 @@ Every value comes from the environment (django-environ) and has a development de
 of the secrets are refused: start-up stops and names what is missing.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -38,8 +40,27 @@ STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default=_DEV_STRIPE_P
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default=_DEV_WEBHOOK_SECRET)
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="http://127.0.0.1:8420")
 STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="http://127.0.0.1:8420/js.stripe.com/v3/")
+# DESIGN 5.1: the API version sent on every request and the webhook endpoint's version. It is the
+# version the pinned stripe SDK (pyproject.toml) is generated for, so its typed params describe
+# what we may send; not an environment setting: change it only together with the SDK pin
+# (tests/orders/payments/test_contract.py fails when the two differ).
+STRIPE_API_VERSION = "2026-10-28.endive"
 # T9: the name on the customer's card statement, shown on the completion page and in the mail.
 STRIPE_STATEMENT_DESCRIPTOR = env.str("STRIPE_STATEMENT_DESCRIPTOR", default="MAMORI*RENEWAL")
+
+
+def _is_public_https(url: str) -> bool:
+    """An https:// URL whose host is not this machine (loopback, unspecified or localhost)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https" or not host or host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return True
+    return not (address.is_loopback or address.is_unspecified)
+
 
 if not DEBUG:
     _missing = [
@@ -57,6 +78,20 @@ if not DEBUG:
             "DEBUG is off but these secrets are not set in the environment: "
             + ", ".join(_missing)
             + ". Set them (see README, 'Environment variables') or run with DEBUG=true."
+        )
+    # Card data and API keys must never travel in clear or to a stand-in like localstripe.
+    _insecure = [
+        f"{name}={value}"
+        for name, value in (("STRIPE_API_BASE", STRIPE_API_BASE), ("STRIPE_JS_URL", STRIPE_JS_URL))
+        if not _is_public_https(value)
+    ]
+    # Benchmarks only (bench/common.py): production settings measured against localstripe.
+    if _insecure and not env.bool("STRIPE_ALLOW_LOCALSTRIPE", default=False):
+        raise ImproperlyConfigured(
+            "DEBUG is off but Stripe is configured with a development address: "
+            + ", ".join(_insecure)
+            + ". Use https://api.stripe.com and https://js.stripe.com/v3/ (see README, "
+            "'Production') or run with DEBUG=true."
         )
 
 # --- Applications -------------------------------------------------------------------------------
@@ -210,6 +245,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_processed_dir),
         "control_folder": str(_control_dir),
         "store_processed": False,
+        # kombu polls the folder once a second by default: one task a second at most, and
+        # a completion page waiting for its extension behind a few mails. Listing a folder
+        # ten times a second costs nothing.
+        "polling_interval": env.float("CELERY_FILESYSTEM_POLLING_INTERVAL", default=0.1),
     }
 else:
     # Redis: a task not acknowledged within this time is delivered again (acks_late).
@@ -234,8 +273,16 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
 CELERY_TIMEZONE = TIME_ZONE
 # DESIGN 6: the sweep that catches missed webhooks, unqueued events and unextended payments.
-RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=300)
-RECONCILE_AFTER_SECONDS = env.int("RECONCILE_AFTER_SECONDS", default=600)
+# Development runs the sweep every minute and takes work left for a minute, so a demo whose worker
+# was killed recovers within one or two minutes; production defaults are gentler (README).
+RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=60 if DEBUG else 300)
+RECONCILE_AFTER_SECONDS = env.int("RECONCILE_AFTER_SECONDS", default=60 if DEBUG else 600)
+# Issue 9 point 15: a customer polling the completion page of a paid order that is still not
+# extended after this many seconds queues the extension again (its task may have been lost).
+FULFIL_NUDGE_SECONDS = env.int("FULFIL_NUDGE_SECONDS", default=20)
+# Orders left in draft or at the details step this long are canceled by the sweep (their
+# SetupIntent and PaymentIntent canceled at Stripe), so they cannot be paid later by mistake.
+STALE_ORDER_HOURS = env.int("STALE_ORDER_HOURS", default=24)
 CELERY_BEAT_SCHEDULE = {
     "reconcile-payments": {
         "task": "orders.payments.reconciliation.run_reconciliation",

@@ -433,6 +433,7 @@ class LicenseEvent(models.Model):
         UPGRADED = "upgraded", _("Renewed with upgrade")
         CODE_ADDED = "code_added", _("Activation code added")
         REFUNDED = "refunded", _("Renewal refunded")
+        DISPUTE_LOST = "dispute_lost", _("Renewal charged back (dispute lost)")
         ADJUSTED = "adjusted", _("Adjusted by an operator")
         REVOKED = "revoked", _("Revoked")
 

@@ -7,9 +7,12 @@ at once, extends once.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -60,6 +63,21 @@ def extend_license(*, order: Order) -> bool:
     except IntegrityError:
         logger.info("Order %s was extended by a concurrent worker", order.number)
         return False
+    return True
+
+
+def nudge_fulfilment(*, order: Order) -> bool:
+    """Issue 9, point 15: a paid order still not extended FULFIL_NUDGE_SECONDS after it was
+    paid gets its extension queued again whenever it is synced later (a webhook, the customer's
+    status poll; the sweep queues it too), so a task lost with a killed worker does not wait for
+    the sweep. At most once per that interval per order and process, so twenty duplicate events
+    or a polling page queue a handful of idempotent tasks, not one each."""
+    wait = dt.timedelta(seconds=settings.FULFIL_NUDGE_SECONDS)
+    if order.status != S.PAID or not order.paid_at or order.paid_at > timezone.now() - wait:
+        return False
+    if not cache.add(f"fulfil-nudge:{order.pk}", 1, timeout=max(1, int(wait.total_seconds()))):
+        return False
+    fulfil_order.delay(order.pk)
     return True
 
 

@@ -29,6 +29,14 @@ def new_order_number() -> str:
 
 
 class Order(models.Model):
+    class Attention(models.TextChoices):
+        """Why an operator must look at the order (admin filter "needs attention")."""
+
+        AMOUNT_MISMATCH = "amount_mismatch", _("Amount or currency differs from the order")
+        DUPLICATE_REFUNDED = "duplicate_refunded", _("Duplicate charge refunded automatically")
+        REFUND_FAILED = "refund_failed", _("Refund failed")
+        DISPUTED = "disputed", _("Disputed by the card holder")
+
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         DETAILS_ENTERED = "details_entered", _("Details entered")
@@ -79,11 +87,25 @@ class Order(models.Model):
     terms_accepted_at = models.DateTimeField(_("terms accepted at"), null=True, blank=True)
     terms_versions = models.JSONField(_("versions agreed to"), default=dict, blank=True)
     stripe_customer_id = models.CharField(_("Stripe customer"), max_length=64, blank=True)
+    stripe_setup_intent = models.CharField(
+        _("Stripe SetupIntent"),
+        max_length=64,
+        blank=True,
+        help_text=_("The SetupIntent of the details step in progress, if any."),
+    )
+    amount_refunded = models.PositiveIntegerField(
+        _("refunded (JPY)"), default=0, help_text=_("Refunds Stripe reports as succeeded.")
+    )
+    attention = models.CharField(
+        _("needs attention"), max_length=30, choices=Attention.choices, blank=True
+    )
+    attention_note = models.TextField(_("attention note"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     fulfilled_at = models.DateTimeField(_("extended at"), null=True, blank=True)
     refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
+    canceled_at = models.DateTimeField(_("canceled at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -122,6 +144,10 @@ class Order(models.Model):
     def contact_email(self) -> str:
         return self.email or (self.customer.email if self.customer_id else "")
 
+    @property
+    def partly_refunded(self) -> bool:
+        return 0 < self.amount_refunded < self.amount
+
 
 class Payment(models.Model):
     """One payment attempt of an order: a card, at most one PaymentIntent."""
@@ -133,6 +159,8 @@ class Payment(models.Model):
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Failed")
         REFUNDED = "refunded", _("Refunded")
+        CANCELED = "canceled", _("Not used")
+        DUPLICATE = "duplicate", _("Duplicate charge, refunded")
 
     order = models.ForeignKey(
         Order, on_delete=models.CASCADE, related_name="payments", verbose_name=_("order")
@@ -143,14 +171,26 @@ class Payment(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.CARD_ADDED
     )
     stripe_customer_id = models.CharField(_("Stripe customer"), max_length=64)
-    stripe_payment_method = models.CharField(_("Stripe card"), max_length=64)
+    stripe_payment_method = models.CharField(_("Stripe PaymentMethod"), max_length=64)
     stripe_payment_intent = models.CharField(
         _("Stripe PaymentIntent"), max_length=64, null=True, blank=True, unique=True
     )
     stripe_charge = models.CharField(_("Stripe charge"), max_length=64, blank=True)
-    stripe_refund = models.CharField(_("Stripe refund"), max_length=64, blank=True)
     card_brand = models.CharField(_("card brand"), max_length=30, blank=True)
     card_last4 = models.CharField(_("card last 4"), max_length=4, blank=True)
+    keep_card = models.BooleanField(
+        _("keep the card"),
+        default=False,
+        help_text=_(
+            "The customer asked to keep this card for next time (or paid with a saved one)."
+        ),
+    )
+    card_settled_at = models.DateTimeField(
+        _("card kept or removed at"),
+        null=True,
+        blank=True,
+        help_text=_("When the card was saved for the customer or detached at Stripe."),
+    )
     failure_code = models.CharField(_("failure code"), max_length=100, blank=True)
     failure_message = models.CharField(_("failure message"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -179,6 +219,139 @@ class Payment(models.Model):
     def idempotency_key(self) -> str:
         """One Stripe Idempotency-Key per order attempt (DESIGN 5.3)."""
         return f"order-{self.order.number}-attempt-{self.attempt}"
+
+
+class StripeCustomer(models.Model):
+    """The account's one Stripe Customer (DESIGN 5.2); guests get one per order instead."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="stripe_customer",
+        verbose_name=_("account"),
+    )
+    stripe_id = models.CharField(_("Stripe customer"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Stripe customer")
+        verbose_name_plural = _("Stripe customers")
+
+    def __str__(self) -> str:
+        return self.stripe_id
+
+
+class SavedCard(models.Model):
+    """A PaymentMethod kept on the account's Stripe Customer with the customer's consent."""
+
+    customer = models.ForeignKey(
+        StripeCustomer, on_delete=models.CASCADE, related_name="cards", verbose_name=_("customer")
+    )
+    stripe_payment_method = models.CharField(_("Stripe PaymentMethod"), max_length=64, unique=True)
+    brand = models.CharField(_("card brand"), max_length=30)
+    last4 = models.CharField(_("card last 4"), max_length=4)
+    exp_month = models.PositiveSmallIntegerField(_("expiry month"))
+    exp_year = models.PositiveSmallIntegerField(_("expiry year"))
+    saved_at = models.DateTimeField(_("saved at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-saved_at", "-id"]
+        verbose_name = _("saved card")
+        verbose_name_plural = _("saved cards")
+
+    def __str__(self) -> str:
+        return f"{self.brand} **** {self.last4}"
+
+
+class Refund(models.Model):
+    """A refund at Stripe of one of our PaymentIntents: an operator's, one made in Stripe's
+    dashboard and reported by webhook, or the automatic refund of a duplicate charge."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested, no answer yet")
+        PENDING = "pending", _("Pending")
+        REQUIRES_ACTION = "requires_action", _("Requires action at Stripe")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELED = "canceled", _("Canceled")
+
+    class Reason(models.TextChoices):
+        OPERATOR = "operator", _("Refunded by an operator")
+        STRIPE = "stripe", _("Made at Stripe (dashboard)")
+        DUPLICATE = "duplicate", _("Duplicate charge")
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("order")
+    )
+    stripe_id = models.CharField(
+        _("Stripe refund"), max_length=64, null=True, blank=True, unique=True
+    )
+    stripe_payment_intent = models.CharField(_("Stripe PaymentIntent"), max_length=64)
+    amount = models.PositiveIntegerField(_("amount (JPY)"))
+    currency = models.CharField(_("currency"), max_length=3, default="jpy")
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.REQUESTED
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    failure_reason = models.CharField(_("failure reason"), max_length=200, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("operator"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            # One automatic refund per duplicate PaymentIntent, claimed before Stripe is called.
+            models.UniqueConstraint(
+                fields=["stripe_payment_intent"],
+                condition=Q(reason="duplicate"),
+                name="refund_once_per_duplicate_charge",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.stripe_id or f"{self.order.number} ({self.get_status_display()})"
+
+
+class Dispute(models.Model):
+    """A card holder's dispute (chargeback) of one of our payments (DESIGN 5.8)."""
+
+    LOST = "lost"
+    CLOSED = ("won", "lost", "prevented", "warning_closed")
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="disputes", verbose_name=_("order")
+    )
+    stripe_id = models.CharField(_("Stripe dispute"), max_length=64, unique=True)
+    stripe_charge = models.CharField(_("Stripe charge"), max_length=64, blank=True)
+    amount = models.PositiveIntegerField(_("amount (JPY)"))
+    currency = models.CharField(_("currency"), max_length=3, default="jpy")
+    status = models.CharField(_("status"), max_length=30)
+    reason = models.CharField(_("reason"), max_length=50, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("dispute")
+        verbose_name_plural = _("disputes")
+
+    def __str__(self) -> str:
+        return f"{self.stripe_id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in self.CLOSED
 
 
 class WebhookEvent(models.Model):

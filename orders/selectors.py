@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .models import Order, Payment
+from .models import Order, Payment, SavedCard
 
 S = Order.Status
 
@@ -29,6 +29,13 @@ def customer_orders(*, user) -> QuerySet[Order]:
 
 def latest_payment(*, order: Order) -> Payment | None:
     return order.payments.order_by("-attempt").first()
+
+
+def saved_cards(*, user) -> QuerySet[SavedCard]:
+    """The cards an account keeps on its Stripe Customer (DESIGN 5.6), newest first."""
+    if not user.is_authenticated:
+        return SavedCard.objects.none()
+    return SavedCard.objects.filter(customer__user=user)
 
 
 def checkout_step(*, order: Order) -> str:
@@ -58,7 +65,12 @@ def stuck_orders(*, cutoff: dt.datetime | None = None) -> dict[str, Q]:
         status=S.PAYMENT_FAILED,
         payments__status__in=[Payment.Status.REQUIRES_ACTION, Payment.Status.PROCESSING],
     )
+    recent = Q(updated_at__lt=cutoff, updated_at__gt=now - STUCK_FOR_AT_MOST)
     return {
-        "payment": half_way & Q(updated_at__lt=cutoff, updated_at__gt=now - STUCK_FOR_AT_MOST),
+        # Money that does not match waits for an operator, not for the sweep.
+        "payment": half_way & recent & ~Q(attention=Order.Attention.AMOUNT_MISMATCH),
         "extension": Q(status=S.PAID, paid_at__lt=cutoff),
+        # Perhaps claimed for a charge whose answer was never recorded (``services.release_claim``
+        # tells).
+        "claimed": Q(status=S.AWAITING_PAYMENT, updated_at__lt=cutoff),
     }

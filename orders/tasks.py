@@ -8,7 +8,16 @@ waits for the commit and never raises when the broker is down.
 
 from .fulfilment import fulfil_order
 from .mail import send_order_mail
+from .payments.cards import settle_payment_card
+from .payments.duplicates import refund_duplicate
 from .payments.reconciliation import run_reconciliation
 from .payments.webhooks import process_webhook_event
 
-__all__ = ["fulfil_order", "process_webhook_event", "run_reconciliation", "send_order_mail"]
+__all__ = [
+    "fulfil_order",
+    "process_webhook_event",
+    "refund_duplicate",
+    "run_reconciliation",
+    "send_order_mail",
+    "settle_payment_card",
+]

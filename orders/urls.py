@@ -14,4 +14,5 @@ urlpatterns = [
     path("checkout/<str:number>/status.json", views.order_status, name="status"),
     path("orders/", views.order_list, name="list"),
     path("orders/<str:number>/", views.order_detail, name="detail"),
+    path("account/cards/", views.saved_cards, name="cards"),
 ]

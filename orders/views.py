@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -20,7 +20,7 @@ from licenses import throttle
 from licenses.dates import extended_expiry
 from licenses.models import License, LicenseStatus
 
-from . import selectors, services
+from . import fulfilment, selectors, services
 from .access import (
     GUEST_ORDERS,
     PRODUCT_ENTRY,
@@ -30,9 +30,11 @@ from .access import (
     owns,
     session_add,
 )
-from .forms import ChooseForm, DetailsForm, ProductEntryForm, TwinPackUsageForm
+from .forms import ChooseForm, DetailsForm, ProductEntryForm, RemoveCardForm, TwinPackUsageForm
 from .legal import DOCUMENT_VERSIONS
-from .models import Order, Payment
+from .models import Order, Payment, Refund, SavedCard
+from .payments import cards
+from .payments.failures import card_setup_messages
 from .payments.gateway import GatewayUnavailable, PaymentError
 from .payments.sync import sync_payment
 
@@ -160,25 +162,42 @@ def details(request, number: str):
         return _continue(order)
     payment = selectors.latest_payment(order=order)
     reusable = payment if payment and payment.status == Payment.Status.CARD_ADDED else None
+    account = order.customer_id is not None and order.customer_id == request.user.pk
     initial = {
         "email": order.email or (request.user.email if request.user.is_authenticated else "")
     }
     if order.terms_accepted_at:
         initial["agree"] = True
-    form = DetailsForm(request.POST or None, initial=initial, has_card=bool(reusable))
+    if reusable is not None:
+        initial["keep_card"] = reusable.keep_card
+    form = DetailsForm(
+        request.POST or None,
+        initial=initial,
+        has_card=bool(reusable),
+        saved_cards=selectors.saved_cards(user=request.user) if account else (),
+        can_keep=account,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.enter_details(
                 order=order,
                 email=form.cleaned_data["email"],
-                card_token=form.cleaned_data["card_token"],
+                payment_method=form.cleaned_data["payment_method"],
+                saved_card=form.cleaned_data["saved_card"],
+                keep_card=form.cleaned_data.get("keep_card", False),
             )
-        except PaymentError as error:  # a declined card (CardDeclined) or Stripe unreachable
-            form.add_error("card_token", error.message)
+        except PaymentError as error:  # Stripe unreachable, or it does not know the card
+            form.add_error("payment_method", error.message)
         except services.CheckoutError as error:
-            form.add_error(None, str(error))
+            form.add_error("payment_method", str(error))
         else:
             return redirect("orders:confirm", number=order.number)
+    try:
+        client_secret, setup_error = services.prepare_card_setup(order=order), ""
+    except PaymentError as error:
+        client_secret, setup_error = "", error.message
+    except services.CheckoutError:
+        return _continue(order)
     failed = payment if order.status == S.PAYMENT_FAILED else None
     return render(
         request,
@@ -188,6 +207,9 @@ def details(request, number: str):
             "form": form,
             "reusable": reusable,
             "failed": failed,
+            "client_secret": client_secret,
+            "setup_error": setup_error,
+            "card_messages": card_setup_messages(),
             "stripe_js_url": settings.STRIPE_JS_URL,
             "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
         },
@@ -293,6 +315,7 @@ def complete(request, number: str):
 def order_status(request, number: str):
     """Polled by the completion page until the worker has extended the license (T8)."""
     order = order_for_request(request, number)
+    fulfilment.nudge_fulfilment(order=order)  # paid long ago, still not extended: queue again
     return JsonResponse(
         {
             "status": order.status,
@@ -324,6 +347,35 @@ def order_detail(request, number: str):
             "order": order,
             "next_step": selectors.checkout_step(order=order),
             "payments": list(order.payments.all()),
+            "refunds": list(order.refunds.exclude(status=Refund.Status.REQUESTED)),
             "events": list(order.license_events.select_related("new_product", "old_product")),
         },
+    )
+
+
+# --- Saved cards (DESIGN 5.6, 12) ------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def saved_cards(request):
+    """The cards kept on the account's Stripe Customer; removing one detaches it at Stripe."""
+    if request.method == "POST":
+        form = RemoveCardForm(request.POST)
+        if not form.is_valid():
+            return HttpResponseBadRequest(_("Choose a card to remove."))
+        try:
+            cards.remove_saved_card(user=request.user, card_id=form.cleaned_data["card"])
+        except SavedCard.DoesNotExist as missing:
+            raise Http404 from missing
+        except PaymentError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("The card was removed."))
+        return redirect("orders:cards")
+    return render(
+        request,
+        "orders/saved_cards.html",
+        {"cards": list(selectors.saved_cards(user=request.user))},
     )

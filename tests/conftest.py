@@ -6,7 +6,12 @@ from django.utils import translation
 from config.folders import ensure_local_folders
 from tests.factories import UserFactory
 
-pytest_plugins = ["tests.plugins.localstripe", "tests.plugins.browser", "tests.plugins.worker"]
+pytest_plugins = [
+    "tests.plugins.localstripe",
+    "tests.plugins.browser",
+    "tests.plugins.worker",
+    "tests.plugins.stripe_contract",
+]
 
 
 @pytest.fixture(scope="session", autouse=True)

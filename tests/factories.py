@@ -144,6 +144,6 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     attempt = factory.Sequence(lambda n: n + 1)
     amount = factory.SelfAttribute("order.amount")
     stripe_customer_id = "cus_test"
-    stripe_payment_method = "card_test"
+    stripe_payment_method = "pm_test"
     card_brand = "Visa"
     card_last4 = "4242"

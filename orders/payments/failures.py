@@ -19,6 +19,9 @@ NOT_COMPLETED = _("The payment was not completed. Please try another card.")
 DECLINED = _("The card was declined. Please use another card or contact your card issuer.")
 UNAVAILABLE = _("The payment service is not reachable right now. Please try again in a moment.")
 FAILED = _("The payment could not be processed. Please try again or contact us.")
+SETUP_NOT_VERIFIED = _(
+    "The card could not be verified. Please check it and try again, or use another card."
+)
 
 
 def failure_message(code: str) -> str:
@@ -26,3 +29,15 @@ def failure_message(code: str) -> str:
     if code in ("canceled", "requires_payment_method"):
         return str(NOT_COMPLETED)
     return str(_MESSAGES.get(code, DECLINED))
+
+
+def card_setup_messages() -> dict[str, str]:
+    """What the details page says when stripe.js could not set a card up, by Stripe's error
+    code (localstripe's stand-in speaks English only; real Stripe.js localizes its own)."""
+    return {
+        **{code: str(message) for code, message in _MESSAGES.items()},
+        "card_declined": str(DECLINED),
+        "setup_intent_authentication_failure": str(SETUP_NOT_VERIFIED),
+        "default": str(SETUP_NOT_VERIFIED),
+        "unavailable": str(UNAVAILABLE),
+    }

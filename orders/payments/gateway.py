@@ -2,11 +2,17 @@
 
 Everything else sees domain dataclasses and the exceptions below, never a ``stripe`` object.
 The client is built from settings at call time, so localstripe (tests, ``make run``) and
-api.stripe.com differ only by ``STRIPE_API_BASE`` and the keys.
+api.stripe.com differ only by ``STRIPE_API_BASE`` and the keys. Every request carries
+``Stripe-Version: STRIPE_API_VERSION``, the version the pinned SDK is generated for, and sends only
+parameters the SDK's typed params list for that endpoint (``tests/orders/payments/test_contract.py``
+records every request and checks both).
+
+Cards are PaymentMethods (``pm_…``) saved on a Stripe Customer by a SetupIntent that the page
+confirms with stripe.js; card numbers never reach this server.
 
 Behaviour callers rely on:
 
-- A card refused when it is added raises ``CardDeclined``.
+- A card refused when it is set up is refused in the page (stripe.js), never here.
 - A card refused when it is charged does *not* raise: ``create_and_confirm_payment_intent``
   returns the PaymentIntent in ``requires_payment_method`` with ``failure_code`` and
   ``failure_message``, like a failed 3-D Secure authentication read back with
@@ -32,16 +38,32 @@ from .failures import FAILED, UNAVAILABLE, failure_message
 
 logger = logging.getLogger(__name__)
 
+#: The API version the installed SDK's types are generated for (``settings.STRIPE_API_VERSION``
+#: must equal it).
+SDK_API_VERSION = stripe.api_version
 CURRENCY = "jpy"  # zero-decimal: amount=5980 is ¥5,980
 TIMEOUT_SECONDS = 10
 # Retries reuse the request's Idempotency-Key on real Stripe. localstripe ignores that header,
-# so a retried POST there could act twice; acceptable for development only.
+# so a retried POST there could act twice (a duplicate charge is refunded automatically).
 MAX_NETWORK_RETRIES = 2
 WEBHOOK_TOLERANCE_SECONDS = 300
 # Stripe's events nest a few levels (event → data → object → charges → card); far deeper is not
 # Stripe, and would exhaust the stack of whatever walks it next.
 MAX_EVENT_DEPTH = 64
 _EVENT_TYPE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
+# Confirm in the page, never by a redirect: 3-D Secure runs in stripe.js (DESIGN 5.3). On this API
+# version a PaymentIntent or SetupIntent takes its payment methods from the Dashboard's settings
+# (``payment_method_types`` is refused); "never" keeps out those that need a redirect.
+AUTOMATIC_PAYMENT_METHODS = {"enabled": True, "allow_redirects": "never"}
+CARD_BRANDS = {
+    "visa": "Visa",
+    "mastercard": "Mastercard",
+    "jcb": "JCB",
+    "amex": "American Express",
+    "diners": "Diners Club",
+    "discover": "Discover",
+    "unionpay": "UnionPay",
+}
 
 
 class PaymentError(Exception):
@@ -61,17 +83,40 @@ class GatewayUnavailable(PaymentError):
     """Stripe could not be reached or failed on its side; trying again later may work."""
 
 
+class NotFound(PaymentError):
+    """Stripe has no such object (for our key): asking again will not change that."""
+
+
 class InvalidWebhook(Exception):
     """A webhook request whose signature, timestamp or body cannot be trusted."""
 
 
 @dataclass(frozen=True)
 class CardInfo:
-    card_id: str
+    payment_method: str
     brand: str
     last4: str
     exp_month: int
     exp_year: int
+    customer_id: str | None
+
+
+@dataclass(frozen=True)
+class SetupState:
+    id: str
+    status: str
+    client_secret: str = field(repr=False)
+    customer_id: str | None
+    payment_method: str | None
+
+    @property
+    def usable(self) -> bool:
+        """Still waiting for a card (or for its 3-D Secure): the page may confirm it."""
+        return self.status in (
+            "requires_payment_method",
+            "requires_confirmation",
+            "requires_action",
+        )
 
 
 @dataclass(frozen=True)
@@ -94,11 +139,6 @@ class IntentState:
     def succeeded(self) -> bool:
         return self.status == "succeeded"
 
-    @property
-    def refunded(self) -> bool:
-        """Wholly refunded (DESIGN 6: a refund reverses the extension)."""
-        return self.succeeded and self.amount_refunded >= self.amount
-
 
 @dataclass(frozen=True)
 class RefundState:
@@ -108,9 +148,26 @@ class RefundState:
     currency: str
     payment_intent_id: str | None
     charge_id: str | None
+    failure_reason: str = ""
 
 
-def ensure_customer(*, email: str, customer_id: str | None = None) -> str:
+@dataclass(frozen=True)
+class DisputeState:
+    id: str
+    status: str
+    amount: int
+    currency: str
+    charge_id: str | None
+    payment_intent_id: str | None
+    reason: str = ""
+
+
+# --- Customers and cards --------------------------------------------------------------------------
+
+
+def ensure_customer(
+    *, email: str, customer_id: str | None = None, metadata: dict[str, str] | None = None
+) -> str:
     """Return ``customer_id`` if Stripe still has that customer, else a new customer's id."""
     client = _client()
     with _stripe_errors():
@@ -123,36 +180,79 @@ def ensure_customer(*, email: str, customer_id: str | None = None) -> str:
             else:
                 if not customer.get("deleted"):
                     return customer["id"]
-        return client.v1.customers.create({"email": email}).id
+        params: dict[str, Any] = {"email": email} if email else {}
+        if metadata:
+            params["metadata"] = metadata
+        return client.v1.customers.create(params).id
 
 
-def add_card(*, customer_id: str, token: str) -> CardInfo:
-    """Attach a stripe.js token to the customer as a card source.
-
-    The issuer can refuse the card already here (localstripe: 4000000000000002 answers 402
-    ``card_declined``), which raises ``CardDeclined``.
-    """
+def create_setup_intent(*, customer_id: str, order_number: str) -> SetupState:
+    """A SetupIntent for the details step: the page confirms it with the card Element
+    (``stripe.confirmCardSetup``), Stripe may ask for 3-D Secure there, and on success the
+    PaymentMethod is attached to the customer. ``usage=off_session`` so that a card kept with
+    consent can renew automatically later."""
     with _stripe_errors():
-        card = _client().v1.customers.payment_sources.create(customer_id, {"source": token})
-    card = card.to_dict()
+        setup = (
+            _client()
+            .v1.setup_intents.create(
+                {
+                    "customer": customer_id,
+                    "usage": "off_session",
+                    "automatic_payment_methods": AUTOMATIC_PAYMENT_METHODS,
+                    "metadata": {"order": order_number},
+                }
+            )
+            .to_dict()
+        )
+    return _setup_state(setup)
+
+
+def retrieve_setup_intent(*, setup_intent_id: str) -> SetupState:
+    with _stripe_errors():
+        return _setup_state(_client().v1.setup_intents.retrieve(setup_intent_id).to_dict())
+
+
+def cancel_setup_intent(*, setup_intent_id: str) -> SetupState:
+    """Cancel a SetupIntent nobody will confirm any more (a stale order)."""
+    with _stripe_errors():
+        return _setup_state(_client().v1.setup_intents.cancel(setup_intent_id).to_dict())
+
+
+def retrieve_payment_method(*, payment_method_id: str) -> CardInfo:
+    """Brand, last 4 and expiry of a card as Stripe has them, and the customer it belongs to."""
+    with _stripe_errors():
+        method = _client().v1.payment_methods.retrieve(payment_method_id).to_dict()
+    card = method.get("card") or {}
+    if method.get("type") != "card" or not card.get("last4"):
+        raise PaymentError(str(FAILED), code="not_a_card")
+    brand = str(card.get("brand") or "")
     return CardInfo(
-        card_id=card["id"],
-        brand=card["brand"],
-        last4=card["last4"],
-        exp_month=int(card["exp_month"]),
-        exp_year=int(card["exp_year"]),
+        payment_method=method["id"],
+        brand=CARD_BRANDS.get(brand.lower(), brand.title()),
+        last4=str(card["last4"]),
+        exp_month=int(card.get("exp_month") or 0),
+        exp_year=int(card.get("exp_year") or 0),
+        customer_id=_id(method.get("customer")),
     )
+
+
+def detach_payment_method(*, payment_method_id: str) -> None:
+    """Take a card off its customer: it can never be charged again."""
+    with _stripe_errors():
+        _client().v1.payment_methods.detach(payment_method_id)
+
+
+# --- PaymentIntents -------------------------------------------------------------------------------
 
 
 def create_and_confirm_payment_intent(
     *, amount: int, customer_id: str, payment_method: str, order_number: str, idempotency_key: str
 ) -> IntentState:
-    """Create and confirm a card PaymentIntent in one call.
+    """Create and confirm a card PaymentIntent in one call, on session.
 
-    Only these parameters are sent: localstripe answers 400 to any it does not know
-    (``return_url``, ``description``, ``receipt_email``...). Without ``return_url`` real Stripe
-    returns ``requires_action`` with a ``use_stripe_sdk`` next action for 3-D Secure, which
-    stripe.js completes in the page.
+    Without ``return_url`` and with redirects excluded, Stripe answers ``requires_action`` with a
+    ``use_stripe_sdk`` next action when the bank wants 3-D Secure, which stripe.js completes in
+    the page (``handleNextAction``; localstripe's stand-in: ``confirmCardPayment``).
 
     A decline at charge arrives as a 402 error, not as a PaymentIntent; the PaymentIntent exists
     all the same and is returned (``requires_payment_method`` with the failure).
@@ -163,8 +263,8 @@ def create_and_confirm_payment_intent(
         "currency": CURRENCY,
         "customer": customer_id,
         "payment_method": payment_method,
-        "payment_method_types": ["card"],
         "confirm": True,
+        "automatic_payment_methods": AUTOMATIC_PAYMENT_METHODS,
         "metadata": {"order": order_number},
     }
     with _stripe_errors():
@@ -198,28 +298,68 @@ def cancel_payment_intent(*, payment_intent_id: str) -> IntentState:
     return _intent_state(intent)
 
 
-def refund_payment(*, payment_intent_id: str, idempotency_key: str) -> RefundState:
-    """Refund the whole charge of a PaymentIntent.
+# --- Refunds and disputes -------------------------------------------------------------------------
 
-    localstripe ignores the Idempotency-Key and refunds again on every call (even past the
-    amount): the caller must make sure a payment is refunded once.
+
+def refund_payment(
+    *,
+    payment_intent_id: str,
+    idempotency_key: str,
+    amount: int | None = None,
+    duplicate: bool = False,
+    order_number: str = "",
+) -> RefundState:
+    """Refund (``amount`` of, default all of) the charge of a PaymentIntent.
+
+    The answer may be ``pending`` (it succeeds or fails later, reported by ``refund.updated`` /
+    ``refund.failed``) or ``succeeded``. localstripe ignores the Idempotency-Key and refunds again
+    on every call: the caller claims the refund in its own table first.
     """
+    params: dict[str, Any] = {"payment_intent": payment_intent_id}
+    if amount is not None:
+        params["amount"] = amount
+    if duplicate:
+        params["reason"] = "duplicate"
+    if order_number:
+        params["metadata"] = {"order": order_number}
     with _stripe_errors():
-        refund = (
-            _client()
-            .v1.refunds.create(
-                {"payment_intent": payment_intent_id}, {"idempotency_key": idempotency_key}
-            )
-            .to_dict()
-        )
-    return RefundState(
-        id=refund["id"],
-        status=refund["status"],
-        amount=refund["amount"],
-        currency=refund["currency"],
-        payment_intent_id=_id(refund.get("payment_intent")),
-        charge_id=_id(refund.get("charge")),
+        refund = _client().v1.refunds.create(params, {"idempotency_key": idempotency_key}).to_dict()
+    return _refund_state(refund)
+
+
+def retrieve_refund(*, refund_id: str) -> RefundState:
+    with _stripe_errors():
+        return _refund_state(_client().v1.refunds.retrieve(refund_id).to_dict())
+
+
+def list_refunds(*, payment_intent_id: str) -> list[RefundState]:
+    """Every refund of a PaymentIntent's charge, including those made in Stripe's dashboard."""
+    with _stripe_errors():
+        page = _client().v1.refunds.list({"payment_intent": payment_intent_id, "limit": 100})
+        return [_refund_state(refund.to_dict()) for refund in page.auto_paging_iter()]
+
+
+def retrieve_dispute(*, dispute_id: str) -> DisputeState:
+    """A dispute, with the PaymentIntent it is about (read from its charge if need be)."""
+    client = _client()
+    with _stripe_errors():
+        dispute = client.v1.disputes.retrieve(dispute_id).to_dict()
+        intent_id = _id(dispute.get("payment_intent"))
+        charge_id = _id(dispute.get("charge"))
+        if intent_id is None and charge_id:
+            intent_id = _id(client.v1.charges.retrieve(charge_id).to_dict().get("payment_intent"))
+    return DisputeState(
+        id=dispute["id"],
+        status=dispute["status"],
+        amount=int(dispute["amount"]),
+        currency=dispute["currency"],
+        charge_id=charge_id,
+        payment_intent_id=intent_id,
+        reason=str(dispute.get("reason") or ""),
     )
+
+
+# --- Webhooks -------------------------------------------------------------------------------------
 
 
 def parse_webhook(*, payload: bytes, signature_header: str) -> dict:
@@ -309,19 +449,30 @@ def _finite_float(text: str) -> float:
     return number
 
 
+# --- The client -----------------------------------------------------------------------------------
+
+
 def _client() -> stripe.StripeClient:
-    return _client_for(settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE)
+    return _client_for(
+        settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE, settings.STRIPE_API_VERSION
+    )
 
 
 @lru_cache(maxsize=4)
-def _client_for(api_key: str, api_base: str) -> stripe.StripeClient:
+def _client_for(api_key: str, api_base: str, api_version: str) -> stripe.StripeClient:
     """One client per configuration, so tests can point STRIPE_API_BASE elsewhere."""
     return stripe.StripeClient(
         api_key,
+        stripe_version=api_version,
         base_addresses={"api": api_base},
         max_network_retries=MAX_NETWORK_RETRIES,
-        http_client=stripe.RequestsClient(timeout=TIMEOUT_SECONDS),
+        http_client=_http_client(),
     )
+
+
+def _http_client() -> stripe.HTTPClient:
+    """The HTTP client under the SDK (the contract test puts a recording one here)."""
+    return stripe.RequestsClient(timeout=TIMEOUT_SECONDS)
 
 
 @contextmanager
@@ -338,8 +489,9 @@ def _stripe_errors() -> Iterator[None]:
         logger.warning("Stripe unavailable: %s", exc)
         raise GatewayUnavailable(str(UNAVAILABLE), code="unavailable") from exc
     except stripe.StripeError as exc:
-        logger.exception("Stripe request failed")
-        raise PaymentError(str(FAILED), code=exc.code or "error") from exc
+        logger.warning("Stripe request failed: %s", exc)
+        error_class = NotFound if exc.http_status == 404 else PaymentError
+        raise error_class(str(FAILED), code=exc.code or "error") from exc
 
 
 def _intent_of_declined_charge(client: stripe.StripeClient, exc: stripe.CardError) -> dict:
@@ -358,6 +510,16 @@ def _intent_of_declined_charge(client: stripe.StripeClient, exc: stripe.CardErro
     raise exc
 
 
+def _setup_state(setup: dict[str, Any]) -> SetupState:
+    return SetupState(
+        id=setup["id"],
+        status=setup["status"],
+        client_secret=setup.get("client_secret") or "",
+        customer_id=_id(setup.get("customer")),
+        payment_method=_id(setup.get("payment_method")),
+    )
+
+
 def _intent_state(intent: dict[str, Any]) -> IntentState:
     error = intent.get("last_payment_error") or {}
     failure_code = error.get("decline_code") or error.get("code") or None
@@ -366,8 +528,8 @@ def _intent_state(intent: dict[str, Any]) -> IntentState:
     return IntentState(
         id=intent["id"],
         status=intent["status"],
-        amount=intent["amount"],
-        currency=intent["currency"],
+        amount=int(intent["amount"]),
+        currency=str(intent["currency"]).lower(),
         client_secret=intent.get("client_secret") or "",
         customer_id=_id(intent.get("customer")),
         payment_method=_id(intent.get("payment_method")),
@@ -377,6 +539,18 @@ def _intent_state(intent: dict[str, Any]) -> IntentState:
         failure_message=failure_message(failure_code) if failure_code else None,
         requires_action=intent["status"] == "requires_action",
         amount_refunded=_amount_refunded(intent.get("latest_charge")),
+    )
+
+
+def _refund_state(refund: dict[str, Any]) -> RefundState:
+    return RefundState(
+        id=refund["id"],
+        status=refund["status"],
+        amount=int(refund["amount"]),
+        currency=str(refund["currency"]).lower(),
+        payment_intent_id=_id(refund.get("payment_intent")),
+        charge_id=_id(refund.get("charge")),
+        failure_reason=str(refund.get("failure_reason") or ""),
     )
 
 

@@ -1,9 +1,10 @@
-"""Reconciliation (DESIGN 6): catch what webhooks and lost tasks missed.
+"""Reconciliation (DESIGN 6): catch what webhooks and lost tasks missed, and tidy up.
 
 localstripe sends each event once and real Stripe may be late, a broker may be down when a task
 is queued, a worker may be killed mid-task. Every few minutes (beat, ``manage.py
 reconcile_payments``, the admin's "Reprocess") this sweep finds such work in the database and
-does it again; every step is idempotent, so overlapping runs do no harm.
+does it again; every step is idempotent, so overlapping runs do no harm. It also cancels orders
+left in draft or at the details step for ``STALE_ORDER_HOURS`` (issue 9, point 8).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from django.utils import timezone
 
 from orders.fulfilment import fulfil_order
 from orders.mail import send_order_mail
-from orders.models import Order, WebhookEvent
-from orders.selectors import STUCK_FOR_AT_MOST, stuck_orders
+from orders.models import Order, Payment, WebhookEvent
+from orders.selectors import OPEN_FOR_DETAILS, STUCK_FOR_AT_MOST, stuck_orders
+from orders.services import cancel_order, release_claim
 
+from .cards import SETTLED, settle_payment_card
 from .sync import sync_payment
 from .webhooks import process_webhook_event
 
@@ -36,6 +39,9 @@ class ReconcileReport:
     orders_requeued: int = 0
     events_requeued: int = 0
     mails_requeued: int = 0
+    cards_requeued: int = 0
+    claims_released: int = 0
+    orders_canceled: int = 0
     errors: int = 0
 
 
@@ -63,6 +69,16 @@ def reconcile_payments(*, older_than: dt.timedelta | None = None) -> ReconcileRe
         process_webhook_event.delay(event_id)
         report.events_requeued += 1
     report.mails_requeued = _requeue_missing_mails(cutoff)
+    for payment_id in Payment.objects.filter(
+        status__in=SETTLED, card_settled_at=None, updated_at__lt=cutoff
+    ).values_list("pk", flat=True)[:BATCH]:
+        settle_payment_card.delay(payment_id)
+        report.cards_requeued += 1
+
+    # A confirmation that claimed its attempt but never recorded Stripe's answer (the process
+    # died): release it; a PaymentIntent created meanwhile is adopted from its webhook.
+    for order in Order.objects.filter(stuck["claimed"])[:BATCH]:
+        report.claims_released += int(release_claim(order=order))
 
     # Orders half-way through a payment, re-read one by one. An order is touched after its
     # re-read, so abandoned 3-D Secure challenges take turns instead of filling every batch.
@@ -76,6 +92,17 @@ def reconcile_payments(*, older_than: dt.timedelta | None = None) -> ReconcileRe
             logger.warning("Reconciliation could not sync order %s", order.number, exc_info=True)
             report.errors += 1
         Order.objects.filter(pk=order.pk, updated_at__lt=cutoff).update(updated_at=timezone.now())
+
+    stale = timezone.now() - dt.timedelta(hours=settings.STALE_ORDER_HOURS)
+    for order in Order.objects.filter(status__in=OPEN_FOR_DETAILS, updated_at__lt=stale).order_by(
+        "updated_at"
+    )[:BATCH]:
+        try:
+            cancel_order(order=order)
+            report.orders_canceled += 1
+        except Exception:  # one bad order must not stop the sweep
+            logger.warning("Reconciliation could not cancel order %s", order.number, exc_info=True)
+            report.errors += 1
     return report
 
 

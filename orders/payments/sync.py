@@ -1,8 +1,9 @@
-"""The one "sync this payment from Stripe" service (DESIGN 5.4, 5.7, 6).
+"""The one "sync this payment from Stripe" service (DESIGN 5.4, 5.5, 5.7, 6).
 
 The customer's return from 3-D Secure, the webhook and the reconciliation sweep all call
-``sync_payment``: whichever comes first moves the order, the others find it done. Events are only
-triggers; the PaymentIntent as Stripe returns it decides.
+``sync_payment``: whichever comes first moves the order, the others find it done (and, if the
+order is paid but still not extended, queue its extension again). Events are only triggers; the
+PaymentIntent as Stripe returns it decides. Stripe is read before any row is locked.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orders.fulfilment import fulfil_order
+from orders.fulfilment import fulfil_order, nudge_fulfilment
 from orders.mail import send_order_mail
 from orders.models import Order, Payment
 
 from . import gateway
-from .refunds import apply_refund
+from .cards import settle_payment_card
+from .duplicates import refund_duplicate
+from .flags import flag_for_operator
+from .refunds import sync_refunds
 
 S = Order.Status
 
@@ -24,18 +28,18 @@ S = Order.Status
 def sync_payment(*, payment: Payment) -> Order:
     """Read the attempt's PaymentIntent once and move payment and order to what it says.
 
-    Safe to call any number of times from anywhere. A PaymentIntent whose charge was refunded
-    in full reverses the order (``refunds.apply_refund``).
+    Safe to call any number of times from anywhere. Money refunded on the charge is followed
+    through the refunds themselves (``refunds.sync_refunds``): only succeeded ones count.
     """
     if not payment.stripe_payment_intent:
         return payment.order
     intent = gateway.retrieve_payment_intent(payment_intent_id=payment.stripe_payment_intent)
-    if intent.refunded:
-        return apply_refund(payment=payment, refund_id="")
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=payment.order_id)
         payment = Payment.objects.get(pk=payment.pk)
         apply_intent(order=order, payment=payment, intent=intent)
+    if intent.amount_refunded:
+        return sync_refunds(payment_intent_id=intent.id) or order
     return order
 
 
@@ -43,19 +47,16 @@ def apply_intent(*, order: Order, payment: Payment, intent: gateway.IntentState)
     """Move payment and order to what the PaymentIntent says. Caller holds the order lock.
 
     A payment that succeeded is never undone by a later failure report for the same or an
-    older attempt (events arrive late and out of order).
+    older attempt (events arrive late and out of order). The order is paid only when the
+    PaymentIntent's amount and currency are the order's (DESIGN 5.5).
     """
     if payment.status in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED):
+        nudge_fulfilment(order=order)  # paid long ago, still not extended: its task may be lost
+        return
+    if payment.status == Payment.Status.DUPLICATE:
         return
     if intent.succeeded:
-        payment.status = Payment.Status.SUCCEEDED
-        payment.stripe_charge = intent.charge_id or ""
-        payment.failure_code = payment.failure_message = ""
-        payment.save(
-            update_fields=["status", "stripe_charge", "failure_code", "failure_message",
-                           "updated_at"]
-        )  # fmt: skip
-        mark_paid(order=order)
+        _succeeded(order, payment, intent)
         return
     if intent.requires_action:
         payment.status = Payment.Status.REQUIRES_ACTION
@@ -78,6 +79,7 @@ def apply_intent(*, order: Order, payment: Payment, intent: gateway.IntentState)
             intent.failure_message or _("The payment was not completed. Please try another card.")
         )[:500]
         payment.save(update_fields=["status", "failure_code", "failure_message", "updated_at"])
+        settle_payment_card.delay(payment.pk)
         # A late failure report for an older attempt says nothing about the current one.
         if latest and order.status in (S.AWAITING_PAYMENT, S.REQUIRES_ACTION, S.DETAILS_ENTERED):
             order.status = S.PAYMENT_FAILED
@@ -88,6 +90,33 @@ def apply_intent(*, order: Order, payment: Payment, intent: gateway.IntentState)
                 f"payment_failed:{payment.attempt}",
                 {"attempt": payment.attempt},
             )
+
+
+def _succeeded(order: Order, payment: Payment, intent: gateway.IntentState) -> None:
+    if order.status in (S.PAID, S.FULFILLED, S.REFUNDED, S.CANCELED):
+        # Another attempt paid already, or the order was given up: this charge is a duplicate.
+        payment.status = Payment.Status.DUPLICATE
+        payment.stripe_charge = intent.charge_id or ""
+        payment.save(update_fields=["status", "stripe_charge", "updated_at"])
+        refund_duplicate.delay(order.pk, intent.id)
+        return
+    payment.status = Payment.Status.SUCCEEDED
+    payment.stripe_charge = intent.charge_id or ""
+    payment.failure_code = payment.failure_message = ""
+    payment.save(
+        update_fields=["status", "stripe_charge", "failure_code", "failure_message", "updated_at"]
+    )
+    if (intent.amount, intent.currency) == (order.amount, gateway.CURRENCY):
+        mark_paid(order=order)
+    else:
+        # Never extend for money that is not the order's price; an operator decides.
+        flag_for_operator(
+            order=order,
+            reason=Order.Attention.AMOUNT_MISMATCH,
+            note=f"PaymentIntent {intent.id} is {intent.amount} {intent.currency}, "
+            f"the order {order.amount} {gateway.CURRENCY}: not marked paid.",
+        )
+    settle_payment_card.delay(payment.pk)  # after the extension: it may wait
 
 
 def mark_paid(*, order: Order) -> None:

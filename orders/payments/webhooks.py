@@ -1,9 +1,10 @@
 """Stripe webhook events (DESIGN 5.7): store first, process on a worker, never trust the body.
 
-An event is stored (unique Stripe id) and committed before anything else; its processing re-reads
-the PaymentIntent from Stripe and calls the one ``sync_payment``, and the event is marked processed
-only after that succeeded. A failure is kept on the row and retried with backoff; an event whose
-task was lost (the broker was down) is queued again by the reconciliation sweep.
+An event is stored (unique Stripe id) and committed before anything else; its processing is
+queued once, when it is first stored (a redelivery of a pending event queues nothing: the sweep
+re-queues what was lost). Processing re-reads the object from Stripe (PaymentIntent, refund,
+dispute) and calls the one service that follows it; the event is marked processed only after
+that succeeded. A failure is kept on the row and retried with backoff.
 """
 
 from __future__ import annotations
@@ -11,13 +12,17 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from config.celery import RETRY_WITH_BACKOFF
 from orders.models import Order, Payment, WebhookEvent
 
-from .gateway import event_problem
+from . import gateway
+from .disputes import sync_dispute
+from .duplicates import refund_duplicate_charge
+from .refunds import sync_refund, sync_refunds
 from .sync import sync_payment
 
 logger = logging.getLogger(__name__)
@@ -30,8 +35,16 @@ PAYMENT_INTENT_EVENTS = {
     "payment_intent.processing",
     "payment_intent.canceled",
 }
-REFUND_EVENTS = {"charge.refunded", "charge.refund.updated"}
-HANDLED_EVENTS = PAYMENT_INTENT_EVENTS | REFUND_EVENTS
+CHARGE_REFUND_EVENTS = {"charge.refunded"}  # the object is the charge
+REFUND_EVENTS = {"charge.refund.updated", "refund.created", "refund.updated", "refund.failed"}
+DISPUTE_EVENTS = {
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.closed",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated",
+}
+HANDLED_EVENTS = PAYMENT_INTENT_EVENTS | CHARGE_REFUND_EVENTS | REFUND_EVENTS | DISPUTE_EVENTS
 
 
 def store_webhook_event(*, event: dict) -> WebhookEvent:
@@ -50,11 +63,20 @@ def store_webhook_event(*, event: dict) -> WebhookEvent:
                 "status": WebhookEvent.Status.PENDING if handled else WebhookEvent.Status.IGNORED,
             },
         )
-        if stored.status in (WebhookEvent.Status.PENDING, WebhookEvent.Status.FAILED):
-            # With the broker down the event stays pending in the table; the sweep queues it.
+        if created and stored.status == WebhookEvent.Status.PENDING:
+            # Once, when stored. With the broker down the event stays pending in the table and
+            # the sweep queues it; a failed one retries on its own backoff.
             process_webhook_event.delay(stored.pk)
     if not created:
         logger.info("Webhook event %s received again", stored.stripe_id)
+    elif event.get("api_version") and event["api_version"] != settings.STRIPE_API_VERSION:
+        logger.warning(
+            "Webhook event %s is rendered at API version %s, not %s: register the endpoint at "
+            "STRIPE_API_VERSION (README)",
+            stored.stripe_id,
+            event["api_version"],
+            settings.STRIPE_API_VERSION,
+        )
     return stored
 
 
@@ -70,7 +92,7 @@ def handle_webhook_event(*, event: WebhookEvent) -> WebhookEvent:
             return event
         event.attempts += 1
         event.save(update_fields=["attempts"])
-        if problem := event_problem(event.payload):
+        if problem := gateway.event_problem(event.payload):
             # Stored before the webhook refused such events: it fails the same way every time,
             # so it is set aside for the operator (kept, with the reason) and never retried.
             event.status = WebhookEvent.Status.IGNORED
@@ -93,38 +115,69 @@ def handle_webhook_event(*, event: WebhookEvent) -> WebhookEvent:
 
 def _act_on(event: WebhookEvent) -> str:
     obj = (event.payload.get("data") or {}).get("object") or {}
-    if event.type in PAYMENT_INTENT_EVENTS:
-        intent_id = obj.get("id")
-    elif event.type in REFUND_EVENTS:
-        intent_id = obj.get("payment_intent")
-    else:
+    object_id = obj.get("id") if isinstance(obj, dict) else None
+    if not object_id:
         return WebhookEvent.Status.IGNORED
-    payment = Payment.objects.filter(stripe_payment_intent=intent_id).first() if intent_id else None
-    if payment is None and event.type in PAYMENT_INTENT_EVENTS:
-        payment = _adopt_unrecorded_intent(obj)
-    if payment is None:
-        logger.warning("Webhook %s names no payment of ours (%s)", event.stripe_id, intent_id)
+    try:
+        if event.type in PAYMENT_INTENT_EVENTS:
+            order = _sync_intent(obj)
+        elif event.type in CHARGE_REFUND_EVENTS:
+            intent_id = obj.get("payment_intent")
+            order = sync_refunds(payment_intent_id=intent_id) if intent_id else None
+        elif event.type in REFUND_EVENTS:
+            order = sync_refund(refund_id=object_id)
+        elif event.type in DISPUTE_EVENTS:
+            order = sync_dispute(dispute_id=object_id)
+        else:
+            return WebhookEvent.Status.IGNORED
+    except gateway.NotFound:
+        order = None  # Stripe has no such object for us: retrying cannot help
+    if order is None:
+        logger.warning("Webhook %s names no payment of ours (%s)", event.stripe_id, object_id)
         return WebhookEvent.Status.IGNORED
-    sync_payment(payment=payment)
     return WebhookEvent.Status.PROCESSED
+
+
+def _sync_intent(obj: dict) -> Order | None:
+    """A PaymentIntent event: sync the attempt it belongs to; adopt it if its id was never
+    recorded; refund it if it carries our order number but is not the order's payment."""
+    intent_id = obj["id"]
+    payment = Payment.objects.filter(stripe_payment_intent=intent_id).first()
+    if payment is None:
+        payment = _adopt_unrecorded_intent(obj)
+    if payment is not None:
+        return sync_payment(payment=payment)
+    number = (obj.get("metadata") or {}).get("order")
+    order = Order.objects.filter(number=str(number)).first() if number else None
+    if order is not None:
+        refund_duplicate_charge(order=order, payment_intent_id=intent_id)
+    return order
 
 
 def _adopt_unrecorded_intent(obj: dict) -> Payment | None:
     """A PaymentIntent created for one of our orders whose id we never stored.
 
-    ``confirm_order`` creates the PaymentIntent and records its id in one transaction; if that
-    transaction rolled back afterwards (a timeout, a killed process), the charge exists and only
-    its metadata knows the order. Attach it to the attempt whose card it used, then sync.
+    ``confirm_order`` records the id after Stripe answered; if that answer was lost (a timeout,
+    a killed process), the charge exists and only its metadata knows the order. Attach it to
+    the unpaid attempt whose card it used, then sync. An order already paid adopts nothing:
+    that charge is a duplicate.
     """
     number = (obj.get("metadata") or {}).get("order")
     intent_id, card = obj.get("id"), obj.get("payment_method")
     if not number or not intent_id:
         return None
     with transaction.atomic():
-        order = Order.objects.select_for_update().filter(number=number).first()
-        if order is None:
+        order = Order.objects.select_for_update().filter(number=str(number)).first()
+        if order is None or order.status not in (
+            S.DETAILS_ENTERED,
+            S.AWAITING_PAYMENT,
+            S.REQUIRES_ACTION,
+            S.PAYMENT_FAILED,
+        ):
             return None
-        candidates = order.payments.filter(stripe_payment_intent=None).order_by("-attempt")
+        candidates = order.payments.filter(
+            stripe_payment_intent=None, status=Payment.Status.CARD_ADDED
+        ).order_by("-attempt")
         if card:
             candidates = candidates.filter(stripe_payment_method=card)
         payment = candidates.first()
@@ -141,7 +194,7 @@ def _adopt_unrecorded_intent(obj: dict) -> Payment | None:
 
 @shared_task(**RETRY_WITH_BACKOFF)
 def process_webhook_event(event_id: int) -> str:
-    """Stripe event → re-read the PaymentIntent → sync. Failures retry with backoff."""
+    """Stripe event → re-read its object → follow it. Failures retry with backoff."""
     event = WebhookEvent.objects.filter(pk=event_id).first()
     if event is None:
         return "missing"

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
@@ -16,6 +17,8 @@ PRODUCTION = {
     "STRIPE_PUBLISHABLE_KEY": "pk_live_example",
     "STRIPE_WEBHOOK_SECRET": "whsec_example",
     "CACHE_URL": "redis://127.0.0.1:6379/1",
+    "STRIPE_API_BASE": "https://api.stripe.com",
+    "STRIPE_JS_URL": "https://js.stripe.com/v3/",
 }
 
 
@@ -67,3 +70,38 @@ def test_check_deploy_warns_when_throttles_would_live_in_a_process_local_cache()
     result = manage("check", "--deploy", **{**PRODUCTION, "DEBUG": "true",
                                             "CACHE_URL": "locmemcache://shop"})  # fmt: skip
     assert "shop.W001" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("STRIPE_API_BASE", "http://api.stripe.com"),
+        ("STRIPE_API_BASE", "https://127.0.0.1:8420"),
+        ("STRIPE_API_BASE", "https://localhost"),
+        ("STRIPE_JS_URL", "http://127.0.0.1:8420/js.stripe.com/v3/"),
+        ("STRIPE_JS_URL", "https://[::1]/v3/"),
+    ],
+)
+def test_issue10_6_plain_http_or_loopback_stripe_stops_start_up_with_debug_off(name, value):
+    result = manage("check", **{**PRODUCTION, name: value})
+    assert result.returncode != 0
+    assert name in result.stderr and value in result.stderr
+    assert "https://api.stripe.com" in result.stderr  # says what to use instead
+
+
+def test_issue10_6_development_addresses_are_fine_with_debug_on():
+    result = manage("check", DEBUG="true", STRIPE_API_BASE="http://127.0.0.1:8420")
+    assert result.returncode == 0, result.stderr
+
+
+def sweep_timing(**env) -> str:
+    code = "from django.conf import settings as s; "
+    code += "print(s.RECONCILE_INTERVAL_SECONDS, s.RECONCILE_AFTER_SECONDS)"
+    result = manage("shell", "-c", code, **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]  # after the shell's auto-import note
+
+
+def test_issue9_15_a_development_demo_recovers_within_a_minute_or_two_production_stays_gentle():
+    assert sweep_timing(DEBUG="true") == "60 60"
+    assert sweep_timing(**PRODUCTION) == "300 600"

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from licenses.models import PriceKind, Product, RenewalPath
 from orders import services
-from orders.payments.testing import card_token
+from orders.payments.testing import confirm_card_setup
 from tests.factories import (
     LicenseFactory,
     OrderFactory,
@@ -55,13 +55,32 @@ def same_path(license) -> RenewalPath:
     return RenewalPath.objects.get(from_product=license.product, kind=RenewalPath.Kind.SAME)
 
 
-def order_with_card(customer, number=OK, **license_kwargs):
-    """An order at the confirm step: a renewal of a new license, a localstripe card added."""
+def add_card(order, number=OK, *, email=None, keep_card=False, authenticate=True):
+    """What the details page does with a card number: the page confirms the order's SetupIntent
+    at Stripe (stripe.js; 3-D Secure completed, or failed with ``authenticate=False``) and posts
+    only the ``pm_…`` id, which ``enter_details`` reads back from Stripe."""
+    client_secret = services.prepare_card_setup(order=order)
+    setup = confirm_card_setup(client_secret, number, authenticate=authenticate)
+    return services.enter_details(
+        order=order,
+        email=email or order.contact_email or "guest@example.com",
+        payment_method=setup["payment_method"],
+        keep_card=keep_card,
+    )
+
+
+def order_for(customer, **license_kwargs):
+    """A draft order renewing a new license of ``customer`` for a year."""
     license = renewable_license(owner=customer, **license_kwargs)
-    order = services.start_order(
+    return services.start_order(
         license=license, path_id=same_path(license).pk, term_years=1, customer=customer
     )
-    services.enter_details(order=order, email=customer.email, card_token=card_token(number))
+
+
+def order_with_card(customer, number=OK, *, keep_card=False, **license_kwargs):
+    """An order at the confirm step: a renewal of a new license, a localstripe card set up."""
+    order = order_for(customer, **license_kwargs)
+    add_card(order, number, email=customer.email, keep_card=keep_card)
     order.refresh_from_db()
     return order
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from licenses.models import AccountMail
 from licenses.services import SUPPORT_GROUP
-from orders.models import WebhookEvent
+from orders.models import Refund, StripeCustomer, WebhookEvent
 from orders.receipts.services import request_receipt
 from tests.factories import (
     ActivationCodeFactory,
@@ -58,6 +58,15 @@ def rows():
         "webhookevent": WebhookEvent.objects.create(
             stripe_id="evt_admin", type="payment_intent.succeeded", payload={"id": "evt_admin"}
         ),
+        "refund": Refund.objects.create(
+            order=order,
+            stripe_id="re_admin",
+            stripe_payment_intent="pi_admin",
+            amount=100,
+            status="pending",
+            reason="stripe",
+        ),
+        "stripecustomer": StripeCustomer.objects.create(user=license.owner, stripe_id="cus_admin"),
     }
 
 

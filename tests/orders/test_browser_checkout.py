@@ -7,9 +7,11 @@ import pytest
 from playwright.sync_api import expect
 
 from licenses.dates import add_years
-from orders.models import Order
+from orders.models import Order, SavedCard
+from orders.payments import gateway
 from tests.helpers.orders import renewable_license
 from tests.plugins.browser import login, screenshot
+from tests.plugins.worker import wait_until
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,6 +38,15 @@ def start_checkout(page, live_server, customer, *, prefix=""):
     return license
 
 
+def complete_3d_secure(page, *, screenshot_name=None):
+    """localstripe's stand-in for the bank's 3-D Secure window: its box in the page."""
+    button = page.get_by_role("button", name="Complete authentication")
+    expect(button).to_be_visible()
+    if screenshot_name:
+        screenshot(page, screenshot_name)
+    button.click()
+
+
 def test_T2_to_T9_checkout_with_3d_secure_completed_extends_the_expiry(page, live_server, customer):
     license = start_checkout(page, live_server, customer)
     page.get_by_role("link", name="今すぐ更新").first.click()
@@ -49,16 +60,13 @@ def test_T2_to_T9_checkout_with_3d_secure_completed_extends_the_expiry(page, liv
     page.get_by_label("上記の諸規定に同意します").check()
     screenshot(page, "checkout-2-details")
     page.get_by_role("button", name="次へ").click()
+    complete_3d_secure(page)  # the issuer may ask already when the card is set up (DESIGN 5.2)
 
     expect(page.get_by_role("heading", name="ご注文内容の確認")).to_be_visible()
     expect(page.get_by_text("Visa **** 3184")).to_be_visible()
     screenshot(page, "checkout-3-confirm")
     page.get_by_role("button", name="注文を確定").click()
-
-    complete = page.get_by_role("button", name="Complete authentication")
-    expect(complete).to_be_visible()
-    screenshot(page, "checkout-4-3ds")
-    complete.click()
+    complete_3d_secure(page, screenshot_name="checkout-4-3ds")
 
     expect(page.get_by_role("heading", name="お申し込みありがとうございました")).to_be_visible()
     new_expiry = add_years(license.expires_on, 1)
@@ -70,10 +78,18 @@ def test_T2_to_T9_checkout_with_3d_secure_completed_extends_the_expiry(page, liv
     assert license.expires_on == new_expiry
     order = Order.objects.get()
     assert order.status == "fulfilled"
-    assert order.payments.get().card_last4 == "3184"
+    payment = order.payments.get()
+    assert payment.card_last4 == "3184" and payment.stripe_payment_method.startswith("pm_")
+    # Not kept (no consent): the card is detached from the customer once the payment settled.
+    assert wait_until(lambda: detached(payment.stripe_payment_method))
+    assert not SavedCard.objects.exists()
 
 
-def test_failed_authentication_then_success_with_another_card_in_english(
+def detached(payment_method_id: str) -> bool:
+    return gateway.retrieve_payment_method(payment_method_id=payment_method_id).customer_id is None
+
+
+def test_T6_failed_authentication_then_success_with_another_card_in_english(
     page, live_server, customer
 ):
     license = start_checkout(page, live_server, customer, prefix="/en")
@@ -81,7 +97,9 @@ def test_failed_authentication_then_success_with_another_card_in_english(
     page.locator("table.terms tbody tr").nth(1).get_by_role("button", name="Select").click()
     fill_card(page, "4000002760003184")
     page.get_by_label("I agree to the above").check()
+    screenshot(page, "checkout-2-details-en")
     page.get_by_role("button", name="Next").click()
+    complete_3d_secure(page)
     page.get_by_role("button", name="Confirm order").click()
     page.get_by_role("button", name="Fail authentication").click()
 
@@ -102,19 +120,21 @@ def test_failed_authentication_then_success_with_another_card_in_english(
     assert list(order.payments.values_list("status", flat=True)) == ["failed", "succeeded"]
 
 
-def test_declined_cards_show_the_reason_beside_the_card_and_allow_another(
+def test_T4_card_declined_at_setup_shows_beside_the_card_then_declined_at_charge(
     page, live_server, customer
 ):
     start_checkout(page, live_server, customer)
     page.get_by_role("link", name="今すぐ更新").first.click()
     page.locator("table.terms tbody tr").first.get_by_role("button", name="お申し込み").click()
     page.get_by_label("メールアドレス").fill("hanako.new@example.com")
-    fill_card(page, "4000000000000002")  # declined when added
+    fill_card(page, "4000000000000002")  # declined when it is set up
     page.get_by_label("上記の諸規定に同意します").check()
     page.get_by_role("button", name="次へ").click()
     expect(page.locator("#card-errors")).to_contain_text("ご利用いただけませんでした")
     expect(page.get_by_label("メールアドレス")).to_have_value("hanako.new@example.com")
     expect(page.get_by_label("上記の諸規定に同意します")).to_be_checked()
+    assert not Order.objects.get().payments.exists()  # nothing reached the server
+    screenshot(page, "checkout-2-declined-at-setup")
 
     fill_card(page, "4000000000000341")  # declined at charge
     page.get_by_role("button", name="次へ").click()
@@ -141,3 +161,51 @@ def test_edit_order_goes_back_to_the_details_with_entries_kept(page, live_server
     page.get_by_role("button", name="次へ").click()
     expect(page.get_by_role("heading", name="ご注文内容の確認")).to_be_visible()
     assert Order.objects.get().payments.count() == 1
+
+
+def test_issue10_3_saved_card_pays_again_without_typing_it_and_can_be_removed(
+    page, live_server, customer
+):
+    """Kept with consent; the next renewal pays with it (3-D Secure still asked by the bank);
+    the account page lists it and removing it detaches it at Stripe."""
+    first = start_checkout(page, live_server, customer)
+    page.goto(f"{live_server.url}/renew/{first.serial}/")
+    page.locator("table.terms tbody tr").first.get_by_role("button", name="お申し込み").click()
+    fill_card(page, "4000002760003184")
+    page.get_by_label("次回のためにこのカードを保存する").check()
+    page.get_by_label("上記の諸規定に同意します").check()
+    page.get_by_role("button", name="次へ").click()
+    complete_3d_secure(page)
+    page.get_by_role("button", name="注文を確定").click()
+    complete_3d_secure(page)
+    expect(page.get_by_role("heading", name="お申し込みありがとうございました")).to_be_visible()
+    saved = wait_until(lambda: SavedCard.objects.first())
+    assert (saved.brand, saved.last4) == ("Visa", "3184")
+
+    second = renewable_license(owner=customer, days_left=30)
+    page.goto(f"{live_server.url}/renew/{second.serial}/")
+    page.locator("table.terms tbody tr").first.get_by_role("button", name="お申し込み").click()
+    saved_choice = page.get_by_label(re.compile("Visa 末尾 3184"))
+    expect(saved_choice).to_be_checked()  # the saved card is offered first
+    expect(page.locator("#card-element")).to_be_hidden()
+    page.get_by_label("上記の諸規定に同意します").check()
+    screenshot(page, "checkout-2-saved-card")
+    page.get_by_role("button", name="次へ").click()
+    expect(page.get_by_text("Visa **** 3184")).to_be_visible()
+    page.get_by_role("button", name="注文を確定").click()
+    complete_3d_secure(page)  # the bank may still ask
+    expect(page.get_by_role("heading", name="お申し込みありがとうございました")).to_be_visible()
+    order = Order.objects.get(license=second)
+    assert order.payments.get().stripe_payment_method == saved.stripe_payment_method
+
+    page.goto(f"{live_server.url}/en/account/cards/")
+    expect(page.get_by_role("cell", name="Visa **** 3184")).to_be_visible()
+    screenshot(page, "account-cards-en")
+    page.goto(f"{live_server.url}/licenses/")
+    page.get_by_role("link", name="保存したカード").click()
+    expect(page.get_by_role("cell", name="Visa **** 3184")).to_be_visible()
+    screenshot(page, "account-cards")
+    page.get_by_role("button", name="Visa 末尾 3184 を削除").click()
+    expect(page.get_by_text("カードを削除しました")).to_be_visible()
+    assert not SavedCard.objects.exists()
+    assert detached(saved.stripe_payment_method)  # at Stripe: it can never be charged again

@@ -1,14 +1,23 @@
-"""Run localstripe, the fake Stripe server used by ``make run`` and by the tests.
+"""Run localstripe, the fake Stripe server used by ``make run``, the tests and the benchmarks.
 
 localstripe's own CLI binds ``::`` (every interface) and reloads ``/tmp/localstripe.pickle``; this
-command serves the same aiohttp app on loopback only, from an empty store, and registers our
-webhook endpoint before the first request is accepted.
+command serves the same aiohttp app on loopback only, from an empty store, taught what today's
+Stripe API does (``orders.payments.localstripe_shim``), and registers our webhook endpoint before
+the first request is accepted.
 """
 
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+try:  # localstripe is a development dependency (pip install -e '.[dev]')
+    from aiohttp import web
+    from localstripe import server, webhooks
+
+    from orders.payments import localstripe_shim
+except ImportError:  # pragma: no cover - production installs have no localstripe
+    localstripe_shim = None
 
 WEBHOOK_ID = "shop"
 DEFAULT_WEBHOOK_URL = "http://127.0.0.1:8000/stripe/webhook/"
@@ -29,21 +38,19 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host, port, webhook_url, **options):
-        try:
-            from aiohttp import web
-            from localstripe import server, webhooks
-        except ImportError as exc:
-            raise CommandError("localstripe is not installed: pip install -e '.[dev]'") from exc
-
-        # Each write pickles the whole store to a fixed /tmp path that a dev server and a test
-        # session would share (or that another user owns); nothing reads it since we start empty.
-        server.store.dump_to_disk = lambda: None
+        if localstripe_shim is None:
+            raise CommandError("localstripe is not installed: pip install -e '.[dev]'")
+        localstripe_shim.install(api_version=settings.STRIPE_API_VERSION)
 
         async def register_webhook(app):
-            # on_startup runs before the socket accepts requests, so no event is missed.
+            # on_startup runs before the socket accepts requests, so no event is missed. The
+            # endpoint is "registered at" STRIPE_API_VERSION: the shim renders events at it.
             webhooks.register_webhook(WEBHOOK_ID, webhook_url, settings.STRIPE_WEBHOOK_SECRET, None)
 
         if webhook_url:
             server.app.on_startup.append(register_webhook)
-        self.stdout.write(f"localstripe on http://{host}:{port}, webhooks to {webhook_url or '-'}")
+        self.stdout.write(
+            f"localstripe on http://{host}:{port} (API {settings.STRIPE_API_VERSION}), "
+            f"webhooks to {webhook_url or '-'}"
+        )
         web.run_app(server.app, host=host, port=port, print=None)

@@ -23,7 +23,7 @@ from orders.payments.reconciliation import reconcile_payments, run_reconciliatio
 from orders.payments.sync import sync_payment
 from orders.payments.testing import authenticate_3d_secure
 from tests.helpers.orders import order_with_card
-from tests.helpers.stripe import THREE_DS, event, post_event
+from tests.helpers.stripe import THREE_DS, post_event, recorded_event
 from tests.plugins.worker import _drop_broker_connections, wait_until
 
 pytestmark = pytest.mark.usefixtures("localstripe", "celery_worker_process")
@@ -83,7 +83,7 @@ def assert_extended_once(order):
 
 def test_same_event_delivered_20_times_concurrently_extends_once(customer):
     order, payment = cleared_at_stripe(customer)
-    payload = event("evt_dup", "payment_intent.succeeded", {"id": payment.stripe_payment_intent})
+    payload = recorded_event("payment_intent.succeeded", id=payment.stripe_payment_intent)
     responses = []
     errors = in_threads(
         [lambda: responses.append(post_event(Client(), payload)) for _ in range(20)]
@@ -96,8 +96,8 @@ def test_same_event_delivered_20_times_concurrently_extends_once(customer):
 
 def test_20_distinct_events_for_one_payment_extend_once(customer):
     order, payment = cleared_at_stripe(customer)
-    intent = {"id": payment.stripe_payment_intent}
-    payloads = [event(f"evt_{n}", "payment_intent.succeeded", intent) for n in range(20)]
+    intent_id = payment.stripe_payment_intent
+    payloads = [recorded_event("payment_intent.succeeded", id=intent_id) for _ in range(20)]
     errors = in_threads([lambda p=p: post_event(Client(), p) for p in payloads])
     assert errors == []
     assert_extended_once(order)
@@ -108,7 +108,7 @@ def test_20_distinct_events_for_one_payment_extend_once(customer):
 def test_webhook_customer_return_and_reconciliation_racing_extend_once(customer):
     order, payment = cleared_at_stripe(customer)
     Order.objects.filter(pk=order.pk).update(updated_at=timezone.now() - dt.timedelta(hours=1))
-    payload = event("evt_race", "payment_intent.succeeded", {"id": payment.stripe_payment_intent})
+    payload = recorded_event("payment_intent.succeeded", id=payment.stripe_payment_intent)
     errors = in_threads(
         [
             lambda: post_event(Client(), payload),  # the webhook
@@ -122,16 +122,14 @@ def test_webhook_customer_return_and_reconciliation_racing_extend_once(customer)
 
 def test_broker_down_when_the_webhook_arrives_then_the_sweep_extends(customer, monkeypatch):
     order, payment = cleared_at_stripe(customer)
-    payload = event(
-        "evt_nobroker", "payment_intent.succeeded", {"id": payment.stripe_payment_intent}
-    )
+    payload = recorded_event("payment_intent.succeeded", id=payment.stripe_payment_intent)
     working_broker = os.environ["CELERY_BROKER_URL"]
 
     monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")  # nothing listens there
     _drop_broker_connections()
     response = post_event(Client(), payload)
     assert response.status_code == 200  # Stripe is told "received": the event is in the table
-    assert WebhookEvent.objects.get(stripe_id="evt_nobroker").status == "pending"
+    assert WebhookEvent.objects.get(stripe_id=payload["id"]).status == "pending"
     time.sleep(1)
     assert not fulfilled(order)
 
@@ -140,7 +138,7 @@ def test_broker_down_when_the_webhook_arrives_then_the_sweep_extends(customer, m
     report = reconcile_payments(older_than=dt.timedelta(0))
     assert report.events_requeued == 1
     assert_extended_once(order)
-    assert WebhookEvent.objects.get(stripe_id="evt_nobroker").status == "processed"
+    assert WebhookEvent.objects.get(stripe_id=payload["id"]).status == "processed"
 
 
 def test_webhook_that_never_came_is_caught_by_the_periodic_reconciliation(customer):

@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 
 from orders.payments import gateway
-from orders.payments.testing import authenticate_3d_secure, card_token
+from orders.payments.testing import SetupDeclined, authenticate_3d_secure, confirm_card_setup
 
 pytestmark = pytest.mark.usefixtures("localstripe")
 
@@ -30,12 +30,17 @@ def customer_id():
     return gateway.ensure_customer(email="hanako@example.com")
 
 
+def set_up_card(customer_id, number, *, order_number="R-0001") -> str:
+    """A card set up in the page (stripe.js confirms the SetupIntent): its ``pm_…`` id."""
+    setup = gateway.create_setup_intent(customer_id=customer_id, order_number=order_number)
+    return confirm_card_setup(setup.client_secret, number)["payment_method"]
+
+
 def pay(customer_id, number, *, amount=5980, order_number="R-0001"):
-    card = gateway.add_card(customer_id=customer_id, token=card_token(number))
     return gateway.create_and_confirm_payment_intent(
         amount=amount,
         customer_id=customer_id,
-        payment_method=card.card_id,
+        payment_method=set_up_card(customer_id, number, order_number=order_number),
         order_number=order_number,
         idempotency_key=f"{order_number}-{uuid.uuid4()}",
     )
@@ -56,11 +61,44 @@ def test_ensure_customer_keeps_a_known_customer_and_replaces_an_unknown_one(cust
     assert replaced.startswith("cus_") and replaced != customer_id
 
 
-def test_added_card_shows_brand_and_last_four(customer_id):
-    card = gateway.add_card(customer_id=customer_id, token=card_token(VISA))
+def test_card_set_up_in_the_page_is_on_the_customer_with_brand_and_last_four(customer_id):
+    setup = gateway.create_setup_intent(customer_id=customer_id, order_number="R-0001")
+    assert setup.status == "requires_payment_method" and setup.usable
+    assert setup.client_secret.startswith(f"{setup.id}_secret_")
 
-    assert card.card_id.startswith("card_")
+    method = confirm_card_setup(setup.client_secret, VISA)["payment_method"]
+
+    assert method.startswith("pm_")
+    card = gateway.retrieve_payment_method(payment_method_id=method)
     assert (card.brand, card.last4, card.exp_month) == ("Visa", "4242", 12)
+    assert card.customer_id == customer_id  # attached, as Stripe does on success
+    assert gateway.retrieve_setup_intent(setup_intent_id=setup.id).status == "succeeded"
+
+
+def test_3d_secure_asked_at_setup_then_completed_attaches_the_card(customer_id):
+    setup = gateway.create_setup_intent(customer_id=customer_id, order_number="R-0001")
+
+    method = confirm_card_setup(setup.client_secret, THREE_D_SECURE)["payment_method"]
+
+    assert gateway.retrieve_payment_method(payment_method_id=method).customer_id == customer_id
+
+
+def test_card_refused_at_setup_never_reaches_the_customer(customer_id):
+    setup = gateway.create_setup_intent(customer_id=customer_id, order_number="R-0001")
+
+    with pytest.raises(SetupDeclined) as declined:
+        confirm_card_setup(setup.client_secret, DECLINED_WHEN_ADDED)
+
+    assert declined.value.code == "card_declined"
+    assert gateway.retrieve_setup_intent(setup_intent_id=setup.id).status != "succeeded"
+
+
+def test_detached_card_is_no_longer_on_the_customer(customer_id):
+    method = set_up_card(customer_id, VISA)
+
+    gateway.detach_payment_method(payment_method_id=method)
+
+    assert gateway.retrieve_payment_method(payment_method_id=method).customer_id is None
 
 
 def test_visa_card_pays_the_yen_amount_at_once(customer_id):
@@ -70,20 +108,12 @@ def test_visa_card_pays_the_yen_amount_at_once(customer_id):
     assert (intent.amount, intent.currency) == (5980, "jpy")
     assert intent.order_number == "R-1001"
     assert intent.customer_id == customer_id
-    assert intent.payment_method.startswith("card_")
+    assert intent.payment_method.startswith("pm_")
     assert intent.charge_id.startswith("ch_")
     assert intent.client_secret.startswith(f"{intent.id}_secret_")
     assert not intent.requires_action
     assert intent.failure_code is None and intent.failure_message is None
     assert gateway.retrieve_payment_intent(payment_intent_id=intent.id) == intent
-
-
-def test_card_refused_when_added_raises_card_declined(customer_id):
-    with pytest.raises(gateway.CardDeclined) as declined:
-        gateway.add_card(customer_id=customer_id, token=card_token(DECLINED_WHEN_ADDED))
-
-    assert declined.value.code == "card_declined"
-    assert declined.value.message
 
 
 def test_card_refused_at_charge_returns_the_unpaid_intent_with_the_reason(customer_id):
@@ -133,6 +163,46 @@ def test_refund_returns_the_whole_amount(customer_id):
     assert refund.id.startswith("re_")
     assert (refund.status, refund.amount, refund.currency) == ("succeeded", 5980, "jpy")
     assert (refund.payment_intent_id, refund.charge_id) == (intent.id, intent.charge_id)
+
+
+def test_partial_refund_returns_that_amount_and_is_listed(customer_id):
+    intent = pay(customer_id, VISA)
+
+    refund = gateway.refund_payment(
+        payment_intent_id=intent.id, idempotency_key=f"refund-{intent.id}", amount=1000
+    )
+
+    assert (refund.status, refund.amount) == ("succeeded", 1000)
+    assert [r.id for r in gateway.list_refunds(payment_intent_id=intent.id)] == [refund.id]
+
+
+def test_refund_of_a_pending_refund_card_is_pending_then_succeeds(customer_id):
+    """Stripe's test card 4000000000007726: the refund starts pending and succeeds later."""
+    intent = pay(customer_id, "4000000000007726")
+
+    refund = gateway.refund_payment(payment_intent_id=intent.id, idempotency_key="r-pending")
+
+    assert refund.status == "pending"
+    settled = wait_for_refund(refund.id, "succeeded")
+    assert settled.amount == 5980
+
+
+def test_refund_of_a_failing_refund_card_succeeds_then_fails(customer_id):
+    """Stripe's test card 4000000000005126: the refund starts succeeded and fails later."""
+    intent = pay(customer_id, "4000000000005126")
+
+    refund = gateway.refund_payment(payment_intent_id=intent.id, idempotency_key="r-failing")
+
+    assert refund.status == "succeeded"
+    assert wait_for_refund(refund.id, "failed").failure_reason
+
+
+def wait_for_refund(refund_id, status, *, timeout=10):
+    deadline = time.monotonic() + timeout
+    while (refund := gateway.retrieve_refund(refund_id=refund_id)).status != status:
+        assert time.monotonic() < deadline, f"refund {refund_id} is still {refund.status}"
+        time.sleep(0.1)
+    return refund
 
 
 def test_refusing_to_refund_a_failed_payment_is_a_payment_error(customer_id):

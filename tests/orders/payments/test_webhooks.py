@@ -14,7 +14,7 @@ from orders.payments import gateway
 from orders.payments.testing import authenticate_3d_secure, sign_event
 from orders.payments.webhooks import handle_webhook_event, store_webhook_event
 from tests.helpers.orders import order_paid_at_stripe, order_with_card
-from tests.helpers.stripe import OK, THREE_DS, event, post_event
+from tests.helpers.stripe import OK, THREE_DS, event, post_event, recorded_event
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("localstripe")]
 
@@ -78,17 +78,17 @@ def test_webhook_for_a_payment_the_customer_never_returned_from_extends_once(
     order = order_with_card(customer, THREE_DS)
     result = services.confirm_order(order=order)
     authenticate_3d_secure(result.client_secret, success=True)
-    intent_id = result.payment.stripe_payment_intent
-    payload = event("evt_ok", "payment_intent.succeeded", {"id": intent_id})
+    about = {"id": result.payment.stripe_payment_intent, "metadata": {"order": order.number}}
+    payload = recorded_event("payment_intent.succeeded", **about)
     with django_capture_on_commit_callbacks(execute=True):
         assert post_event(client, payload).status_code == 200
     order.refresh_from_db()
     assert order.status == "fulfilled"
-    assert WebhookEvent.objects.get(stripe_id="evt_ok").status == "processed"
+    assert WebhookEvent.objects.get(stripe_id=payload["id"]).status == "processed"
     # The same event again, and a second event for the same payment: nothing more happens.
     with django_capture_on_commit_callbacks(execute=True):
         post_event(client, payload)
-        post_event(client, event("evt_ok_2", "payment_intent.succeeded", {"id": intent_id}))
+        post_event(client, recorded_event("payment_intent.succeeded", **about))
     assert LicenseEvent.objects.filter(order=order).count() == 1
     assert WebhookEvent.objects.count() == 2
 
@@ -99,18 +99,17 @@ def test_payment_failed_event_after_success_does_not_undo_the_payment(
     order = order_paid_at_stripe(customer, django_capture_on_commit_callbacks)
     intent_id = order.payments.get().stripe_payment_intent
     with django_capture_on_commit_callbacks(execute=True):
-        post_event(
-            client, event("evt_late_fail", "payment_intent.payment_failed", {"id": intent_id})
-        )
+        post_event(client, recorded_event("payment_intent.payment_failed", id=intent_id))
     order.refresh_from_db()
     assert order.status == "fulfilled"
     assert order.payments.get().status == "succeeded"
 
 
 def test_event_for_an_unknown_payment_is_ignored(client, django_capture_on_commit_callbacks):
+    payload = recorded_event("payment_intent.succeeded", id="pi_not_ours")
     with django_capture_on_commit_callbacks(execute=True):
-        post_event(client, event("evt_x", "payment_intent.succeeded", {"id": "pi_not_ours"}))
-    assert WebhookEvent.objects.get(stripe_id="evt_x").status == "ignored"
+        post_event(client, payload)
+    assert WebhookEvent.objects.get(stripe_id=payload["id"]).status == "ignored"
 
 
 def test_processing_failure_is_recorded_and_retried(
@@ -147,14 +146,31 @@ def test_a_charge_whose_id_was_never_recorded_is_adopted_from_its_webhook(
         order_number=order.number,
         idempotency_key=payment.idempotency_key,
     )
-    payload = event(
-        "evt_orphan",
+    payload = recorded_event(
         "payment_intent.succeeded",
-        {"id": intent.id, "payment_method": payment.stripe_payment_method,
-         "metadata": {"order": order.number}},
-    )  # fmt: skip
+        id=intent.id,
+        payment_method=payment.stripe_payment_method,
+        metadata={"order": order.number},
+    )
     with django_capture_on_commit_callbacks(execute=True):
         post_event(client, payload)
     order.refresh_from_db()
     assert order.status == "fulfilled"
     assert order.payments.get().stripe_payment_intent == intent.id
+
+
+def test_issue9_14_redeliveries_of_a_pending_event_queue_its_processing_once(
+    client, customer, django_capture_on_commit_callbacks
+):
+    """50 deliveries of one event (Stripe retrying, a proxy replaying): one task. What a lost
+    task leaves pending is the sweep's (``test_reconciliation_requeues_stored_events``)."""
+    order = order_with_card(customer, OK)
+    services.confirm_order(order=order)
+    payload = recorded_event(
+        "payment_intent.succeeded", id=order.payments.get().stripe_payment_intent
+    )
+    with django_capture_on_commit_callbacks() as queued:
+        responses = [post_event(client, payload) for _ in range(50)]
+    assert {response.status_code for response in responses} == {200}
+    assert WebhookEvent.objects.get().status == "pending"
+    assert len(queued) == 1  # process_webhook_event, published when the first delivery committed
