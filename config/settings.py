@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "licenses",
+    "licenses.reminders",
     "orders",
     "orders.receipts",
 ]
@@ -218,6 +220,16 @@ CELERY_TIMEZONE = TIME_ZONE
 # DESIGN 6: the sweep that catches missed webhooks, unqueued events and unextended payments.
 RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=300)
 RECONCILE_AFTER_SECONDS = env.int("RECONCILE_AFTER_SECONDS", default=600)
+# DESIGN 8: expiry reminders. Offsets are days before the expiry date (negative: after it); the
+# sweep runs daily at REMINDER_SWEEP_HOUR (shop time); each worker sends at most
+# REMINDER_SEND_RATE of them (Celery rate limit: "10/s", "300/m"); the "Renew now" link of a
+# reminder opens the choice page for REMINDER_LINK_MAX_AGE_DAYS.
+REMINDER_OFFSETS_DAYS = env.list(
+    "REMINDER_OFFSETS_DAYS", cast=int, default=[30, 14, 7, 1, 0, -7, -30]
+)
+REMINDER_SWEEP_HOUR = env.int("REMINDER_SWEEP_HOUR", default=9)
+REMINDER_SEND_RATE = env.str("REMINDER_SEND_RATE", default="10/s")
+REMINDER_LINK_MAX_AGE_DAYS = env.int("REMINDER_LINK_MAX_AGE_DAYS", default=60)
 CELERY_BEAT_SCHEDULE = {
     "reconcile-payments": {
         "task": "orders.payments.reconciliation.run_reconciliation",
@@ -226,6 +238,10 @@ CELERY_BEAT_SCHEDULE = {
     "receipts-sweep": {
         "task": "orders.receipts.services.sweep_receipts",
         "schedule": timedelta(minutes=15),
+    },
+    "expiry-reminders": {
+        "task": "licenses.reminders.services.run_reminder_sweep",
+        "schedule": crontab(hour=REMINDER_SWEEP_HOUR, minute=0),
     },
 }
 

@@ -8,6 +8,8 @@ class LicensesConfig(AppConfig):
     verbose_name = _("Licenses and catalog")
 
     def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the receivers)
+
         post_migrate.connect(_ensure_groups, dispatch_uid="licenses.ensure_staff_groups")
 
 

@@ -502,12 +502,47 @@ class LicenseEvent(models.Model):
         return f"{self.license} {self.kind} {self.old_expires_on} → {self.new_expires_on}"
 
 
+class CustomerPreferences(models.Model):
+    """A customer's account settings: the language of their mails and whether they want expiry
+    reminders (DESIGN 8). Created on first need; a customer without a row gets reminders in the
+    shop's default language."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="preferences",
+        verbose_name=_("customer"),
+    )
+    language = models.CharField(
+        _("language of mails"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_(
+            "Taken from the page language at sign-up and sign-in, or set on the account page."
+        ),
+    )
+    reminders_opt_out = models.BooleanField(_("no expiry reminders"), default=False)
+    reminders_opted_out_at = models.DateTimeField(
+        _("expiry reminders switched off at"), null=True, blank=True
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("customer preferences")
+        verbose_name_plural = _("customer preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
 __all__ = [
     "EXPIRING_SOON_DAYS",
     "TAX_RATE",
     "TERMS",
     "TERM_CHOICES",
     "ActivationCode",
+    "CustomerPreferences",
     "Device",
     "License",
     "LicenseEvent",

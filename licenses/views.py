@@ -2,11 +2,12 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import selectors, services, throttle
-from .forms import AutoRenewForm, RegisterLicenseForm, SignupForm
+from .forms import AccountPreferencesForm, AutoRenewForm, RegisterLicenseForm, SignupForm
 
 
 def home(request):
@@ -27,11 +28,31 @@ def signup(request):
             password=form.cleaned_data["password1"],
             first_name=form.cleaned_data["first_name"],
             last_name=form.cleaned_data["last_name"],
+            language=get_language(),
         )
         login(request, user, backend="licenses.auth.EmailBackend")
         messages.success(request, _("Your account has been created."))
         return redirect("licenses:list")
     return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+def account(request):
+    """The customer's account: their address, the language of mails, expiry reminders."""
+    preferences = selectors.customer_preferences(user=request.user)
+    form = AccountPreferencesForm(
+        request.POST or None,
+        initial={"language": preferences.language, "reminders": not preferences.reminders_opt_out},
+    )
+    if request.method == "POST" and form.is_valid():
+        services.update_preferences(
+            user=request.user,
+            language=form.cleaned_data["language"],
+            reminders=form.cleaned_data["reminders"],
+        )
+        messages.success(request, _("Your settings have been saved."))
+        return redirect("account")
+    return render(request, "licenses/account.html", {"form": form, "preferences": preferences})
 
 
 @login_required

@@ -8,7 +8,8 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from licenses.services import SUPPORT_GROUP
+from licenses.reminders.models import ReminderSent
+from licenses.services import SUPPORT_GROUP, set_reminders
 from orders.models import WebhookEvent
 from orders.receipts.services import request_receipt
 from tests.factories import (
@@ -54,6 +55,10 @@ def rows():
         "webhookevent": WebhookEvent.objects.create(
             stripe_id="evt_admin", type="payment_intent.succeeded", payload={"id": "evt_admin"}
         ),
+        "customerpreferences": set_reminders(user=license.owner, enabled=False),
+        "remindersent": ReminderSent.objects.create(
+            license=license, expires_on=license.expires_on, offset_days=7, to="a@example.com"
+        ),
     }
 
 
@@ -61,12 +66,20 @@ def registered_models():
     return [
         model
         for model in admin.site._registry
-        if model._meta.app_label in {"licenses", "orders", "receipts"}
+        if model._meta.app_label in {"licenses", "orders", "receipts", "reminders"}
     ]
 
 
 # Rows operators may create by hand; everything else is made by the shop and only read here.
-ADDABLE = {"product", "price", "renewalpath", "license", "device", "activationcode"}
+ADDABLE = {
+    "product",
+    "price",
+    "renewalpath",
+    "license",
+    "device",
+    "activationcode",
+    "customerpreferences",
+}
 
 
 @pytest.mark.parametrize("model", registered_models(), ids=lambda m: m._meta.model_name)
