@@ -1,20 +1,25 @@
 """The daily expiry-reminder sweep over a million licenses in PostgreSQL (issue 12, DESIGN 10).
 
-    .venv/bin/python bench/reminders.py [--licenses 1000000] [--history-days 365]
+    .venv/bin/python bench/reminders.py [--licenses 1000000] [--spread-days 865]
+                                        [--history-days 365]
 
 1. Build: the demo catalog, ``--licenses`` / 5 customers (5 % opted out of reminders, 20 % with
    English mails) and ``--licenses`` licenses, written by PostgreSQL itself
    (``INSERT … SELECT … FROM generate_series``; Python never loops over the rows). Expiry dates
-   are spread evenly from 500 days ago to 364 days ahead (about 1,160 per day); 10 % of the
+   are spread evenly over ``--spread-days`` days ending 364 days ahead (by default from 500 days
+   ago: about 1,160 per day; ``--spread-days 400``: about 2,500 per day, every license of a
+   one-year shop expiring within the year or just before it); 10 % of the
    licenses are unregistered, 15 % on automatic renewal, 0.5 % revoked. The reminders the past
    ``--history-days`` daily sweeps would have sent are in ``ReminderSent`` (about two million
    rows for a year), and 10 % of today's are marked sent already (a sweep interrupted earlier
    in the day). Then ``ANALYZE``.
 2. Sweep: ``sweep_reminders`` for the day, exactly as beat runs it: one query selects the due
-   reminders, one ``send_expiry_reminder`` task per mail is published to Redis (no worker runs,
-   so every queued task is still in the queue to count). Printed: its time, every SQL query it
-   ran with its time, the mails queued, the query plan.
-3. Again the same day, twice: before any worker ran (it queues the same mails again; the worker
+   reminders, one ``queue_reminder_batch`` task per ``REMINDER_BATCH_SIZE`` of them is published
+   to Redis (no worker runs, so every queued task is still in the queue to count). Printed: its
+   time, every SQL query it ran with its time, the mails and batch tasks queued, the plan.
+3. Fan-out: what a worker does with one batch, ``queue_reminder_batch`` run here in-process: it
+   publishes one ``send_expiry_reminder`` task per mail; the time per mail.
+4. Again the same day, twice: before any worker ran (it queues the same mails again; the worker
    sends each once, the unique row refusing the duplicate), and after the workers sent them
    (their ``ReminderSent`` rows inserted as the worker would): nothing is queued.
 
@@ -25,6 +30,7 @@ Fresh PostgreSQL database ``bench_reminders`` (dropped at the end), Redis DB fro
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
 import tempfile
 import time
@@ -38,6 +44,9 @@ SLOW_QUERY_MS = 100
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--licenses", type=int, default=1_000_000)
+    parser.add_argument(
+        "--spread-days", type=int, default=865, help="expiry dates over so many days"
+    )
     parser.add_argument("--history-days", type=int, default=365, help="past sweeps' reminders")
     args = parser.parse_args()
 
@@ -53,7 +62,9 @@ def main() -> None:
         on = timezone.localdate()
         print(f"{common.machine()}; PostgreSQL, Redis; sweep for {on.isoformat()}")
 
-        timings = build(licenses=args.licenses, history_days=args.history_days, on=on)
+        timings = build(
+            licenses=args.licenses, spread=args.spread_days, history_days=args.history_days, on=on
+        )
         for step, seconds in timings:
             print(f"build: {step:<52} {seconds:6.1f} s")
         print(f"build: {'total':<52} {sum(s for _step, s in timings):6.1f} s")
@@ -61,13 +72,14 @@ def main() -> None:
 
         first = measure_sweep(on, redis, label="sweep")
         print_plan(on)
+        measure_fan_out(redis)
         again = measure_sweep(on, redis, label="same day again, before any worker ran")
         mark_sent(on)
         after = measure_sweep(on, redis, label="same day again, after the workers sent them")
         print()
         print(
             common.table(
-                ["sweep", "seconds", "SQL queries", "slowest query ms", "mails queued"],
+                ["sweep", "seconds", "SQL queries", "slowest ms", "mails queued", "batch tasks"],
                 [first, again, after],
             )
         )
@@ -77,7 +89,7 @@ def main() -> None:
 # --- Building a million licenses ---------------------------------------------------------------
 
 
-def build(*, licenses: int, history_days: int, on: dt.date) -> list[tuple[str, float]]:
+def build(*, licenses: int, spread: int, history_days: int, on: dt.date) -> list[tuple[str, float]]:
     from django.db import connection
 
     from licenses.demo import load_demo_data
@@ -135,18 +147,21 @@ def build(*, licenses: int, history_days: int, on: dt.date) -> list[tuple[str, f
         SELECT 'BNCH-' || to_char(n / 100000000, 'FM0000') || '-'
                        || to_char(n / 10000 %% 10000, 'FM0000') || '-'
                        || to_char(n %% 10000, 'FM0000'),
-               CASE WHEN n %% 10 = 9 THEN NULL ELSE %s + n %% %s END,
-               (%s::bigint[])[1 + n %% %s],
+               CASE WHEN h %% 10 = 9 THEN NULL ELSE %s + (h / 10) %% %s END,
+               (%s::bigint[])[1 + (h / 17) %% %s],
                3,
                day - 365,
                day,
-               n %% 20 IN (2, 5, 11),
-               CASE WHEN n %% 200 = 7 THEN now() END,
+               (h / 7) %% 20 IN (2, 5, 11),
+               CASE WHEN (h / 13) %% 200 = 7 THEN now() END,
                now(), now()
         FROM generate_series(0, %s - 1) AS n,
-             LATERAL (SELECT %s::date - 500 + ((n::bigint * 7919) %% 865)::int AS day) AS expiry
+             -- The expiry day is a function of n; the other properties come from a hash of n,
+             -- so that they are independent of the day (n %% 10 would not be).
+             LATERAL (SELECT %s::date + 364 - %s + ((n::bigint * 7919) %% %s)::int + 1 AS day,
+                             hashint4(n) & 2147483647 AS h) AS derived
         """,
-        [first_user, customers, products, len(products), licenses, on],
+        [first_user, customers, products, len(products), licenses, on, spread, spread],
     )
     step(
         f"reminders of the past {history_days} days' sweeps",
@@ -171,12 +186,16 @@ def build(*, licenses: int, history_days: int, on: dt.date) -> list[tuple[str, f
         FROM licenses_license l
         JOIN auth_user u ON u.id = l.owner_id
         CROSS JOIN unnest(%s::int[]) AS o(days)
-        WHERE l.expires_on = %s::date + o.days AND l.id %% 10 = 0
+        WHERE l.expires_on = %s::date + o.days AND (hashint8(l.id) & 2147483647) %% 10 = 0
           AND NOT l.auto_renew AND l.revoked_at IS NULL
         """,
         [list(_offsets()), on],
     )
     step("ANALYZE", "ANALYZE", [])
+    with connection.cursor() as cursor:
+        for table in ("auth_user", "licenses_license", "reminders_remindersent"):
+            cursor.execute(f'SELECT count(*) FROM "{table}"')  # noqa: S608  (our table names)
+            print(f"rows: {table:<24} {cursor.fetchone()[0]:>10,}")
     return timings
 
 
@@ -200,16 +219,40 @@ def measure_sweep(on: dt.date, redis, *, label: str) -> list:
     with CaptureQueriesContext(connection) as queries:
         result = sweep_reminders(on=on)
     seconds = time.monotonic() - started
-    queued = redis.llen("celery") - before
-    print(f"\n{label}: {seconds:.2f} s, {len(queries)} SQL queries, {queued} mails queued")
+    tasks = redis.llen("celery") - before
+    queued = result.queued
+    print(
+        f"\n{label}: {seconds:.2f} s, {len(queries)} SQL queries, {queued} mails queued "
+        f"in {tasks} batch tasks"
+    )
     for query in queries.captured_queries:
         ms = float(query["time"]) * 1000
         marker = "SLOW " if ms >= SLOW_QUERY_MS else ""
         print(f"  {marker}{ms:8.1f} ms  {' '.join(query['sql'].split())[:160]}…")
-    assert result.queued == queued, (result, queued)
+    assert result.batches == tasks, (result, tasks)
     assert result.failed == 0, result
     slowest = max((float(q["time"]) * 1000 for q in queries.captured_queries), default=0)
-    return [label, f"{seconds:.2f}", len(queries), f"{slowest:.1f}", queued]
+    return [label, f"{seconds:.2f}", len(queries), f"{slowest:.1f}", queued, tasks]
+
+
+def measure_fan_out(redis) -> None:
+    """Run the first queued batch task here, as a worker would: it queues the mail tasks."""
+    import json
+
+    from licenses.reminders.services import queue_reminder_batch
+
+    message = json.loads(redis.lindex("celery", -1))  # the oldest: LPUSH adds on the left
+    args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+    before = redis.llen("celery")
+    started = time.monotonic()
+    count = queue_reminder_batch(*args)
+    seconds = time.monotonic() - started
+    assert redis.llen("celery") - before == count
+    print(
+        f"\nfan-out of one batch (what a worker does): {count} mail tasks queued in "
+        f"{seconds:.2f} s, {seconds / count * 1000:.2f} ms per mail"
+    )
+    redis.delete("celery")
 
 
 def print_plan(on: dt.date) -> None:

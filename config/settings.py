@@ -221,13 +221,15 @@ CELERY_TIMEZONE = TIME_ZONE
 RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=300)
 RECONCILE_AFTER_SECONDS = env.int("RECONCILE_AFTER_SECONDS", default=600)
 # DESIGN 8: expiry reminders. Offsets are days before the expiry date (negative: after it); the
-# sweep runs daily at REMINDER_SWEEP_HOUR (shop time); each worker sends at most
-# REMINDER_SEND_RATE of them (Celery rate limit: "10/s", "300/m"); the "Renew now" link of a
-# reminder opens the choice page for REMINDER_LINK_MAX_AGE_DAYS.
+# sweep runs daily at REMINDER_SWEEP_HOUR (shop time) and queues them in batches of
+# REMINDER_BATCH_SIZE; each worker sends at most REMINDER_SEND_RATE of them (Celery rate limit:
+# "10/s", "300/m"); the "Renew now" link of a reminder opens the choice page for
+# REMINDER_LINK_MAX_AGE_DAYS.
 REMINDER_OFFSETS_DAYS = env.list(
     "REMINDER_OFFSETS_DAYS", cast=int, default=[30, 14, 7, 1, 0, -7, -30]
 )
 REMINDER_SWEEP_HOUR = env.int("REMINDER_SWEEP_HOUR", default=9)
+REMINDER_BATCH_SIZE = env.int("REMINDER_BATCH_SIZE", default=500)
 REMINDER_SEND_RATE = env.str("REMINDER_SEND_RATE", default="10/s")
 REMINDER_LINK_MAX_AGE_DAYS = env.int("REMINDER_LINK_MAX_AGE_DAYS", default=60)
 CELERY_BEAT_SCHEDULE = {

@@ -1,9 +1,11 @@
 """Expiry reminders (DESIGN 8): the daily sweep and the mail, each reminder sent once.
 
 The sweep (beat's ``run_reminder_sweep`` and ``manage.py send_expiry_reminders --date``) selects
-the reminders due on a day with one query (``selectors.due_reminders``) and queues one
-``send_expiry_reminder`` task per mail; it loops over the due reminders only, never over all
-licenses. The task sends through the one mail path (``config.mail.send_once``) with a
+the reminders due on a day with one query (``selectors.due_reminders``) and queues them in
+batches of ``REMINDER_BATCH_SIZE`` (``queue_reminder_batch``), whose workers queue one
+``send_expiry_reminder`` task per mail: publishing a task costs about a millisecond, so the sweep
+publishes a few dozen and the workers the thousands, in parallel. Nothing loops over all
+licenses, only over the due reminders. The mail task sends through the one mail path (``config.mail.send_once``) with a
 ``ReminderSent`` row unique per (license, expiry date, offset): a second sweep, two beat
 instances or a retried task queue the same mail again, but it goes out once. Workers send at
 ``REMINDER_SEND_RATE`` (Celery's ``rate_limit``, per worker).
@@ -41,23 +43,44 @@ TEMPLATE = "expiry_reminder"
 @dataclass(frozen=True)
 class SweepResult:
     on: dt.date
-    queued: int
-    failed: int  # could not be published (broker down): a rerun of the same date queues them
+    queued: int  # reminders in the batches queued
+    batches: int
+    failed: int  # reminders whose batch could not be published (broker down): rerun the day
 
 
 def sweep_reminders(*, on: dt.date) -> SweepResult:
-    """Queue one task per reminder due ``on`` (a missed day is caught up with its date)."""
-    due = list(due_reminders(on=on))
-    queued = failed = 0
+    """Queue the reminders due ``on`` in batches (a missed day is caught up with its date)."""
+    due = [
+        [license_id, expires_on.isoformat(), offset_days]
+        for license_id, expires_on, offset_days in due_reminders(on=on)
+    ]
+    size = settings.REMINDER_BATCH_SIZE
+    queued = failed = batches = 0
     in_transaction = transaction.get_connection().in_atomic_block
-    for license_id, expires_on, offset_days in due:
-        result = send_expiry_reminder.delay(license_id, expires_on.isoformat(), offset_days)
-        if result is None and not in_transaction:
-            failed += 1
+    for start in range(0, len(due), size):
+        batch = due[start : start + size]
+        if queue_reminder_batch.delay(batch) is None and not in_transaction:
+            failed += len(batch)
         else:
-            queued += 1
-    logger.info("Expiry reminders for %s: %d queued, %d not queued", on, queued, failed)
-    return SweepResult(on=on, queued=queued, failed=failed)
+            queued += len(batch)
+            batches += 1
+    logger.info(
+        "Expiry reminders for %s: %d queued in %d batches, %d not queued",
+        on, queued, batches, failed,
+    )  # fmt: skip
+    return SweepResult(on=on, queued=queued, batches=batches, failed=failed)
+
+
+@shared_task(**RETRY_WITH_BACKOFF)
+def queue_reminder_batch(reminders: list[list]) -> int:
+    """Queue one ``send_expiry_reminder`` per ``[license id, expiry date, offset]``.
+
+    A retry queues the whole batch again: the mails that went already are not sent twice.
+    """
+    failed = sum(send_expiry_reminder.delay(*reminder) is None for reminder in reminders)
+    if failed and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(f"{failed} of {len(reminders)} reminders could not be queued")
+    return len(reminders)
 
 
 def skip_reason(*, license: License, expires_on: dt.date, today: dt.date) -> str:

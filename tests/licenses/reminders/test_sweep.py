@@ -190,6 +190,19 @@ def test_the_command_explains_a_malformed_date():
         call_command("send_expiry_reminders", "--date", "2026-13-01")
 
 
+def test_the_sweep_queues_the_reminders_in_batches(product, sweep, mailoutbox, settings):
+    settings.REMINDER_BATCH_SIZE = 3
+    on = sweep_day()
+    for offset in OFFSETS:
+        license_expiring(on + dt.timedelta(offset), product=product)
+
+    result = sweep(on)
+
+    assert (result.queued, result.batches, result.failed) == (len(OFFSETS), 3, 0)
+    assert len(mailoutbox) == len(OFFSETS)
+    assert ReminderSent.objects.count() == len(OFFSETS)
+
+
 def test_offsets_are_a_setting(product, sweep, mailoutbox, settings):
     settings.REMINDER_OFFSETS_DAYS = [3]
     on = sweep_day()
