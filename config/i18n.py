@@ -3,12 +3,18 @@
 Django's ``set_language`` translates ``next`` by resolving it in the *current* language, which
 fails for ``/en/...`` once the cookie says Japanese (and the other way round); our URLs follow
 one simple rule, so the prefix is swapped directly.
+
+``language_switched`` is sent after a visitor picked a language (``request``, ``language``): the
+licenses app remembers it as the signed-in customer's language for mails.
 """
 
 from django.conf import settings
+from django.dispatch import Signal
 from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+
+language_switched = Signal()
 
 
 def _strip_language_prefix(path: str) -> str:
@@ -39,6 +45,7 @@ def switch_language(request):
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         target = localized_path("/", language)
+    language_switched.send(sender=switch_language, request=request, language=language)
     response = HttpResponseRedirect(target)
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -105,6 +106,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "licenses",
+    "licenses.reminders",
     "orders",
     "orders.receipts",
 ]
@@ -283,6 +285,18 @@ FULFIL_NUDGE_SECONDS = env.int("FULFIL_NUDGE_SECONDS", default=20)
 # Orders left in draft or at the details step this long are canceled by the sweep (their
 # SetupIntent and PaymentIntent canceled at Stripe), so they cannot be paid later by mistake.
 STALE_ORDER_HOURS = env.int("STALE_ORDER_HOURS", default=24)
+# DESIGN 8: expiry reminders. Offsets are days before the expiry date (negative: after it); the
+# sweep runs daily at REMINDER_SWEEP_HOUR (shop time) and queues them in batches of
+# REMINDER_BATCH_SIZE; each worker sends at most REMINDER_SEND_RATE of them (Celery rate limit:
+# "10/s", "300/m"); the "Renew now" link of a reminder opens the choice page for
+# REMINDER_LINK_MAX_AGE_DAYS.
+REMINDER_OFFSETS_DAYS = env.list(
+    "REMINDER_OFFSETS_DAYS", cast=int, default=[30, 14, 7, 1, 0, -7, -30]
+)
+REMINDER_SWEEP_HOUR = env.int("REMINDER_SWEEP_HOUR", default=9)
+REMINDER_BATCH_SIZE = env.int("REMINDER_BATCH_SIZE", default=500)
+REMINDER_SEND_RATE = env.str("REMINDER_SEND_RATE", default="10/s")
+REMINDER_LINK_MAX_AGE_DAYS = env.int("REMINDER_LINK_MAX_AGE_DAYS", default=60)
 CELERY_BEAT_SCHEDULE = {
     "reconcile-payments": {
         "task": "orders.payments.reconciliation.run_reconciliation",
@@ -291,6 +305,10 @@ CELERY_BEAT_SCHEDULE = {
     "receipts-sweep": {
         "task": "orders.receipts.services.sweep_receipts",
         "schedule": timedelta(minutes=15),
+    },
+    "expiry-reminders": {
+        "task": "licenses.reminders.services.run_reminder_sweep",
+        "schedule": crontab(hour=REMINDER_SWEEP_HOUR, minute=0),
     },
 }
 

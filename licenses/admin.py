@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +13,7 @@ from .forms import CorrectExpiryForm
 from .models import (
     AccountMail,
     ActivationCode,
+    CustomerPreferences,
     Device,
     License,
     LicenseEvent,
@@ -140,6 +141,26 @@ class ExpiryRangeFilter(admin.SimpleListFilter):
         return queryset.filter(condition)
 
 
+class RemindersOptOutFilter(admin.SimpleListFilter):
+    """Licenses whose owner switched expiry reminders off (DESIGN 8)."""
+
+    title = _("expiry reminders")
+    parameter_name = "reminders"
+
+    def lookups(self, request, model_admin):
+        return [("off", _("owner opted out")), ("on", _("owner receives them"))]
+
+    def queryset(self, request, queryset):
+        opted_out = CustomerPreferences.objects.filter(
+            user=OuterRef("owner_id"), reminders_opt_out=True
+        )
+        if self.value() == "off":
+            return queryset.filter(Exists(opted_out))
+        if self.value() == "on":
+            return queryset.filter(owner__isnull=False).exclude(Exists(opted_out))
+        return queryset
+
+
 class DeviceInline(admin.TabularInline):
     model = Device
     extra = 0
@@ -181,7 +202,7 @@ class LicenseAdmin(admin.ModelAdmin):
         "status_label",
         "auto_renew",
     ]
-    list_filter = [StatusFilter, ExpiryRangeFilter, "product", "auto_renew"]
+    list_filter = [StatusFilter, ExpiryRangeFilter, "product", "auto_renew", RemindersOptOutFilter]
     list_select_related = ["product", "owner"]
     search_fields = ["serial", "owner__email"]
     date_hierarchy = "expires_on"
@@ -292,3 +313,21 @@ class AccountMailAdmin(ReadOnlyAdmin):
     search_fields = ["to", "user__email"]
     list_select_related = ["user"]
     date_hierarchy = "sent_at"
+
+
+@admin.register(CustomerPreferences)
+class CustomerPreferencesAdmin(admin.ModelAdmin):
+    """Customers' mail language and expiry-reminder opt-out; filter "no expiry reminders"."""
+
+    list_display = ["user", "language", "reminders_opt_out", "reminders_opted_out_at", "updated_at"]
+    list_filter = ["reminders_opt_out", "language"]
+    list_select_related = ["user"]
+    search_fields = ["user__email"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["reminders_opted_out_at", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        saved = services.update_preferences(
+            user=obj.user, language=obj.language, reminders=not obj.reminders_opt_out
+        )
+        obj.pk, obj.reminders_opted_out_at = saved.pk, saved.reminders_opted_out_at

@@ -8,7 +8,10 @@ class LicensesConfig(AppConfig):
     verbose_name = _("Licenses and catalog")
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the deploy checks)
+        from . import (
+            checks,  # noqa: F401  (registers the deploy checks)
+            signals,  # noqa: F401  (connects the receivers)
+        )
 
         post_migrate.connect(_ensure_groups, dispatch_uid="licenses.ensure_staff_groups")
 

@@ -174,3 +174,18 @@ class ResetPasswordForm(SetPasswordForm):
         user = super().save(commit=commit)
         throttle.forget_account(email=user.email)
         return user
+
+
+class AccountPreferencesForm(forms.Form):
+    """The account page (DESIGN 8): the language of mails and expiry reminders on or off."""
+
+    language = forms.ChoiceField(label=_("Language of mails"), choices=settings.LANGUAGES)
+    reminders = forms.BooleanField(
+        label=_("Send me expiry reminders"),
+        required=False,
+        help_text=_(
+            "A few mails before each of your licenses expires, on the expiry date and after it, "
+            "with the renewal prices and a “Renew now” button. Licenses with automatic renewal "
+            "get its notices instead."
+        ),
+    )

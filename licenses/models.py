@@ -530,6 +530,48 @@ class AccountMail(models.Model):
         return f"{self.to} {self.key}"
 
 
+class CustomerPreferences(models.Model):
+    """A customer's account settings: the language of their mails and whether they want expiry
+    reminders (DESIGN 8). Created on first need; a customer without a row gets reminders in the
+    shop's default language."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="preferences",
+        verbose_name=_("customer"),
+    )
+    language = models.CharField(
+        _("language of mails"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_(
+            "Taken from the page language at sign-up and sign-in, or set on the account page."
+        ),
+    )
+    reminders_opt_out = models.BooleanField(_("no expiry reminders"), default=False)
+    reminders_opted_out_at = models.DateTimeField(
+        _("expiry reminders switched off at"), null=True, blank=True
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("customer preferences")
+        verbose_name_plural = _("customer preferences")
+        indexes = [
+            # The reminder sweep's anti-join: the few customers who opted out, not all of them.
+            models.Index(
+                fields=["user"],
+                condition=Q(reminders_opt_out=True),
+                name="preferences_opted_out_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
 __all__ = [
     "EXPIRING_SOON_DAYS",
     "TAX_RATE",
@@ -537,6 +579,7 @@ __all__ = [
     "TERM_CHOICES",
     "AccountMail",
     "ActivationCode",
+    "CustomerPreferences",
     "Device",
     "License",
     "LicenseEvent",

@@ -12,7 +12,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .dates import extended_expiry
-from .models import TERMS, License, LicenseEvent, LicenseStatus, Price, Product, RenewalPath
+from .models import (
+    TERMS,
+    CustomerPreferences,
+    License,
+    LicenseEvent,
+    LicenseStatus,
+    Price,
+    Product,
+    RenewalPath,
+)
 
 
 def customer_licenses(*, user) -> QuerySet[License]:
@@ -31,6 +40,12 @@ def customer_license(*, user, serial: str) -> License:
     if license is None:
         raise Http404
     return license
+
+
+def customer_preferences(*, user) -> CustomerPreferences:
+    """The customer's preferences, or the defaults (unsaved) when they never changed any."""
+    preferences = CustomerPreferences.objects.filter(user=user).first()
+    return preferences or CustomerPreferences(user=user)
 
 
 def license_history(*, license: License) -> QuerySet[LicenseEvent]:

@@ -6,29 +6,32 @@ import datetime as dt
 import secrets
 import unicodedata
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext as _
 
 from . import throttle
 from .codes import CodeFormatError, lookalike_hints, normalize_code
 from .mail import send_account_mail
-from .models import ActivationCode, License, LicenseEvent, Product
+from .models import ActivationCode, CustomerPreferences, License, LicenseEvent, Product
 from .tokens import signup_token_generator
 
 SUPPORT_GROUP = "Support staff"
-# Support staff read the catalog, licenses and their ledger, orders and payments, and work the
-# receipt queue (issue, reissue, decline). They change nothing else.
+# Support staff read the catalog, licenses and their ledger and reminders, customers' mail
+# settings, orders and payments, and work the receipt queue (issue, reissue, decline). They change nothing else.
 SUPPORT_PERMISSIONS = [
     ("licenses", "view_product"),
     ("licenses", "view_price"),
     ("licenses", "view_license"),
     ("licenses", "view_device"),
     ("licenses", "view_licenseevent"),
+    ("licenses", "view_customerpreferences"),
+    ("reminders", "view_remindersent"),
     ("orders", "view_order"),
     ("orders", "view_payment"),
     ("receipts", "view_receipt"),
@@ -182,17 +185,69 @@ def create_customer(
     first_name: str = "",
     last_name: str = "",
     is_active: bool = True,
+    language: str = "",
 ):
-    """A customer account; the email is also the username (sign-in is by email)."""
+    """A customer account; the email is also the username (sign-in is by email). ``language``
+    (the page's language at sign-up) becomes the language of their mails."""
     email = email.strip().lower()
-    return get_user_model().objects.create_user(
-        username=email,
-        email=email,
-        password=password,
-        first_name=first_name,
-        last_name=last_name,
-        is_active=is_active,
-    )
+    with transaction.atomic():
+        user = get_user_model().objects.create_user(
+            username=email,
+            email=email,
+            password=password,
+            first_name=first_name,
+            last_name=last_name,
+            is_active=is_active,
+        )
+        CustomerPreferences.objects.create(user=user, language=mail_language(language))
+    return user
+
+
+# --- Account preferences (DESIGN 8: the customer's language for mails, expiry reminders) ---------
+
+
+def mail_language(language: str | None) -> str:
+    """One of ``settings.LANGUAGES`` for ``language`` (``en-us`` → ``en``), else the default."""
+    try:
+        return translation.get_supported_language_variant(language or "")
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
+def remember_language(*, user, language: str | None) -> None:
+    """Mails follow the language the customer last used the shop in (sign-in, the language
+    switch). One query when nothing changes."""
+    language = mail_language(language)
+    updated = CustomerPreferences.objects.filter(user=user).exclude(language=language)
+    if not updated.update(language=language, updated_at=timezone.now()):
+        CustomerPreferences.objects.get_or_create(user=user, defaults={"language": language})
+
+
+def set_reminders(*, user, enabled: bool) -> CustomerPreferences:
+    """Switch expiry reminders on or off (the account page, the one-click unsubscribe)."""
+    with transaction.atomic():
+        preferences, _created = CustomerPreferences.objects.select_for_update().get_or_create(
+            user=user
+        )
+        if preferences.reminders_opt_out == (not enabled):
+            return preferences
+        preferences.reminders_opt_out = not enabled
+        preferences.reminders_opted_out_at = None if enabled else timezone.now()
+        preferences.save(
+            update_fields=["reminders_opt_out", "reminders_opted_out_at", "updated_at"]
+        )
+    return preferences
+
+
+def update_preferences(*, user, language: str, reminders: bool) -> CustomerPreferences:
+    """The account page: the language of mails and expiry reminders on or off."""
+    with transaction.atomic():
+        set_reminders(user=user, enabled=reminders)
+        preferences = CustomerPreferences.objects.select_for_update().get(user=user)
+        if preferences.language != mail_language(language):
+            preferences.language = mail_language(language)
+            preferences.save(update_fields=["language", "updated_at"])
+    return preferences
 
 
 def sign_up(*, email: str, password: str, first_name: str, last_name: str, language: str) -> None:
@@ -228,6 +283,7 @@ def sign_up(*, email: str, password: str, first_name: str, last_name: str, langu
                     first_name=first_name,
                     last_name=last_name,
                     is_active=False,
+                    language=language,
                 )
             else:
                 user.set_password(password)

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services, throttle
 from .forms import (
+    AccountPreferencesForm,
     AutoRenewForm,
     PasswordResetRequestForm,
     RegisterLicenseForm,
@@ -80,6 +81,25 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """A password set from a reset link clears the account's sign-in delays."""
 
     form_class = ResetPasswordForm
+
+
+@login_required
+def account(request):
+    """The customer's account: their address, the language of mails, expiry reminders."""
+    preferences = selectors.customer_preferences(user=request.user)
+    form = AccountPreferencesForm(
+        request.POST or None,
+        initial={"language": preferences.language, "reminders": not preferences.reminders_opt_out},
+    )
+    if request.method == "POST" and form.is_valid():
+        services.update_preferences(
+            user=request.user,
+            language=form.cleaned_data["language"],
+            reminders=form.cleaned_data["reminders"],
+        )
+        messages.success(request, _("Your settings have been saved."))
+        return redirect("account")
+    return render(request, "licenses/account.html", {"form": form, "preferences": preferences})
 
 
 @login_required

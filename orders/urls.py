@@ -6,6 +6,7 @@ app_name = "orders"
 
 urlpatterns = [
     path("renew/", views.renew_entry, name="renew"),
+    path("renew/mail/<str:token>/", views.renew_from_mail, name="renew_from_mail"),
     path("renew/<str:serial>/", views.choose, name="choose"),
     path("checkout/<str:number>/details/", views.details, name="details"),
     path("checkout/<str:number>/confirm/", views.confirm, name="confirm"),

@@ -19,6 +19,7 @@ from licenses import services as license_services
 from licenses import throttle
 from licenses.dates import extended_expiry
 from licenses.models import License, LicenseStatus
+from licenses.reminders import links as reminder_links
 
 from . import fulfilment, selectors, services
 from .access import (
@@ -84,6 +85,26 @@ def renew_entry(request):
             session_add(request, PRODUCT_ENTRY, license.serial)
             return redirect("orders:choose", serial=license.serial)
     return render(request, "orders/renew_entry.html", {"form": form})
+
+
+@never_cache
+@require_GET
+def renew_from_mail(request, token: str):
+    """The "Renew now" button of an expiry reminder (DESIGN 8): a signed link bound to the
+    license and the expiry date the mail was about opens that license's choice page for this
+    session, without signing in or typing the activation code. A forged, expired or stale link
+    (the license was renewed since) gets a page that says so and where to go instead."""
+    try:
+        license = reminder_links.license_for_renew_token(token)
+    except reminder_links.RenewLinkError as error:
+        return render(
+            request,
+            "orders/renew_link_invalid.html",
+            {"reason": error.message},
+            status=error.status,
+        )
+    session_add(request, RENEW_ACCESS, license.serial)
+    return redirect("orders:choose", serial=license.serial)
 
 
 def _pick_license(request):

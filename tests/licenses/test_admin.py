@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from licenses.models import AccountMail
-from licenses.services import SUPPORT_GROUP
+from licenses.reminders.models import ReminderSent
+from licenses.services import SUPPORT_GROUP, set_reminders
 from orders.models import Refund, StripeCustomer, WebhookEvent
 from orders.receipts.services import request_receipt
 from tests.factories import (
@@ -67,6 +68,10 @@ def rows():
             reason="stripe",
         ),
         "stripecustomer": StripeCustomer.objects.create(user=license.owner, stripe_id="cus_admin"),
+        "customerpreferences": set_reminders(user=license.owner, enabled=False),
+        "remindersent": ReminderSent.objects.create(
+            license=license, expires_on=license.expires_on, offset_days=7, to="a@example.com"
+        ),
     }
 
 
@@ -74,13 +79,22 @@ def registered_models():
     return [
         model
         for model in admin.site._registry
-        if model._meta.app_label in {"licenses", "orders", "receipts"}
+        if model._meta.app_label in {"licenses", "orders", "receipts", "reminders"}
     ]
 
 
 # Rows operators may create by hand (a receipt: a request recorded for a customer who asked by
 # mail or phone); everything else is made by the shop and only read here.
-ADDABLE = {"product", "price", "renewalpath", "license", "device", "activationcode", "receipt"}
+ADDABLE = {
+    "product",
+    "price",
+    "renewalpath",
+    "license",
+    "device",
+    "activationcode",
+    "receipt",
+    "customerpreferences",
+}
 
 
 @pytest.mark.parametrize("model", registered_models(), ids=lambda m: m._meta.model_name)
