@@ -202,6 +202,7 @@ def test_issue10_3_saved_card_pays_again_without_typing_it_and_can_be_removed(
     expect(page.get_by_role("cell", name="Visa **** 3184")).to_be_visible()
     screenshot(page, "account-cards-en")
     page.goto(f"{live_server.url}/licenses/")
+    page.get_by_role("link", name="アカウント").click()
     page.get_by_role("link", name="保存したカード").click()
     expect(page.get_by_role("cell", name="Visa **** 3184")).to_be_visible()
     screenshot(page, "account-cards")
