@@ -227,6 +227,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.receipts.services.sweep_receipts",
         "schedule": timedelta(minutes=15),
     },
+    # K7: Windows reserve licenses take over on the expiry date; Mac customers get their mail.
+    "switch-reserve-licenses": {
+        "task": "licenses.reserves.run_reserve_switch",
+        "schedule": timedelta(hours=1),
+    },
 }
 
 # --- Seller (特定商取引法に基づく表記 and receipts, J2/J5) ---------------------------------------------
