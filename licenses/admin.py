@@ -14,6 +14,7 @@ from .models import (
     Price,
     Product,
     RenewalPath,
+    ReserveLicense,
 )
 
 
@@ -137,7 +138,23 @@ class ExpiryRangeFilter(admin.SimpleListFilter):
 class DeviceInline(admin.TabularInline):
     model = Device
     extra = 0
-    fields = ["name", "platform", "program_generation", "program_version", "last_seen_at"]
+    fields = [
+        "name",
+        "platform",
+        "program_generation",
+        "program_version",
+        "installation_id",
+        "last_seen_at",
+    ]
+
+
+class ReserveLicenseInline(ReadOnlyInline):
+    """K7: codes waiting to take over at expiry, and those that did (with their ledger row)."""
+
+    model = ReserveLicense
+    fk_name = "license"
+    fields = ["activation_code", "switch", "state", "device", "created_at", "switched_at", "event"]
+    readonly_fields = fields
 
 
 class CodeInline(ReadOnlyInline):
@@ -181,7 +198,7 @@ class LicenseAdmin(admin.ModelAdmin):
     date_hierarchy = "expires_on"
     raw_id_fields = ["owner"]
     readonly_fields = ["created_at", "updated_at"]
-    inlines = [DeviceInline, CodeInline, LicenseEventInline]
+    inlines = [DeviceInline, CodeInline, ReserveLicenseInline, LicenseEventInline]
     show_full_result_count = False
 
     @admin.display(description=_("owner"), ordering="owner__email")
@@ -224,4 +241,15 @@ class LicenseEventAdmin(ReadOnlyAdmin):
     list_filter = ["kind"]
     list_select_related = ["license", "new_product"]
     search_fields = ["license__serial"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(ReserveLicense)
+class ReserveLicenseAdmin(ReadOnlyAdmin):
+    """Switched by the periodic job or the customer (``licenses.reserves``), never by hand."""
+
+    list_display = ["license", "activation_code", "switch", "state", "created_at", "switched_at"]
+    list_filter = ["state", "switch"]
+    list_select_related = ["license", "activation_code"]
+    search_fields = ["license__serial", "activation_code__code"]
     date_hierarchy = "created_at"

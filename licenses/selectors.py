@@ -12,7 +12,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .dates import extended_expiry
-from .models import TERMS, License, LicenseEvent, LicenseStatus, Price, Product, RenewalPath
+from .models import (
+    TERMS,
+    License,
+    LicenseEvent,
+    LicenseStatus,
+    Price,
+    Product,
+    RenewalPath,
+    ReserveLicense,
+)
 
 
 def customer_licenses(*, user) -> QuerySet[License]:
@@ -35,6 +44,15 @@ def customer_license(*, user, serial: str) -> License:
 
 def license_history(*, license: License) -> QuerySet[LicenseEvent]:
     return license.events.select_related("old_product", "new_product", "activation_code", "actor")
+
+
+def waiting_reserve(*, license: License) -> ReserveLicense | None:
+    """K7: the code waiting to take over at expiry (at most one per license)."""
+    return (
+        license.reserves.filter(state=ReserveLicense.State.WAITING)
+        .select_related("activation_code__product", "device")
+        .first()
+    )
 
 
 def current_prices(*, products: list[Product], kind: str, today: dt.date | None = None) -> dict:

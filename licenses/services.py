@@ -23,6 +23,7 @@ SUPPORT_PERMISSIONS = [
     ("licenses", "view_license"),
     ("licenses", "view_device"),
     ("licenses", "view_licenseevent"),
+    ("licenses", "view_reservelicense"),
     ("orders", "view_order"),
     ("orders", "view_payment"),
     ("receipts", "view_receipt"),
