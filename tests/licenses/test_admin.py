@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
+from licenses.models import ReserveLicense
 from licenses.services import SUPPORT_GROUP
 from orders.models import WebhookEvent
 from orders.receipts.services import request_receipt
@@ -53,6 +54,16 @@ def rows():
         "payment": PaymentFactory(order=order),
         "webhookevent": WebhookEvent.objects.create(
             stripe_id="evt_admin", type="payment_intent.succeeded", payload={"id": "evt_admin"}
+        ),
+        "reservelicense": ReserveLicense.objects.create(
+            license=license,
+            activation_code=ActivationCodeFactory(
+                product=license.product,
+                state="redeemed",
+                license=license,
+                redeemed_at=timezone.now(),
+            ),
+            switch=ReserveLicense.Switch.AUTOMATIC,
         ),
     }
 
