@@ -1,8 +1,8 @@
 """Reserve licenses (K7): switching them in, and their mails.
 
 A Windows reserve takes over on the expiry date by itself: ``switch_reserve_licenses`` (Celery
-beat, and ``manage.py switch_reserve_licenses --date``) switches every one whose day has come,
-including days a stopped beat missed. A Mac reserve is switched by the customer from the expiry
+beat, and ``manage.py switch_reserve_licenses --date``) queues the switch of every one whose day
+has come, including days a stopped beat missed, and a worker runs ``switch_reserve``. A Mac reserve is switched by the customer from the expiry
 date (``switch_reserve`` from the license page); the same job mails them that day.
 
 Exactly once per reserve: the reserve row is locked and must still be waiting, and the ledger row
@@ -93,38 +93,46 @@ def switch_reserve(
     return event
 
 
+@shared_task(**RETRY_WITH_BACKOFF)
+def switch_reserve_task(reserve_id: int, day: str) -> bool:
+    """Switch one due reserve in as of ``day`` (the sweep queues one per reserve)."""
+    reserve = ReserveLicense.objects.filter(pk=reserve_id).first()
+    if reserve is None:
+        return False
+    try:
+        return switch_reserve(reserve=reserve, today=dt.date.fromisoformat(day)) is not None
+    except SwitchNotYet:
+        return False  # its license was renewed since it was queued: a later sweep takes it
+
+
 @dataclass
-class SwitchReport:
-    switched: int = 0
+class SweepReport:
+    switches_queued: int = 0
     mails_queued: int = 0
-    errors: int = 0
 
 
-def switch_reserve_licenses(*, today: dt.date | None = None) -> SwitchReport:
-    """The periodic job: switch in due Windows reserves, mail Mac customers on their switch day.
+def switch_reserve_licenses(*, today: dt.date | None = None) -> SweepReport:
+    """The periodic job: queue the switch of every due Windows reserve, and the switch-day mail
+    of every due Mac reserve.
 
     Everything whose expiry date is ``today`` or earlier is taken, so a run catches up the days
-    it missed; what is done is never done again.
+    it missed; what is done is never done again (``switch_reserve``, ``send_once``), and what a
+    lost task left undone is queued again by the next run. Workers do the switching, so the sweep
+    only selects and queues (DESIGN 10).
     """
     today = today or timezone.localdate()
-    report = SwitchReport()
+    report = SweepReport()
     due = ReserveLicense.objects.filter(
         state=Waiting, license__expires_on__lte=today, license__revoked_at__isnull=True
+    ).order_by("pk")
+    automatic = due.filter(switch=ReserveLicense.Switch.AUTOMATIC)
+    for reserve_id in automatic.values_list("pk", flat=True).iterator(chunk_size=2000):
+        switch_reserve_task.delay(reserve_id, today.isoformat())
+        report.switches_queued += 1
+    mac = due.filter(switch=ReserveLicense.Switch.MANUAL, license__owner__isnull=False).exclude(
+        mails__key=ReserveMail.Key.SWITCH_DAY
     )
-    for reserve in due.filter(switch=ReserveLicense.Switch.AUTOMATIC).order_by("pk"):
-        try:
-            if switch_reserve(reserve=reserve, today=today) is not None:
-                report.switched += 1
-        except Exception:
-            # One bad row must not stop the others; the next run tries it again.
-            logger.exception("Could not switch in reserve license %s", reserve.pk)
-            report.errors += 1
-    mac = (
-        due.filter(switch=ReserveLicense.Switch.MANUAL, license__owner__isnull=False)
-        .exclude(mails__key=ReserveMail.Key.SWITCH_DAY)
-        .order_by("pk")
-    )
-    for reserve_id in mac.values_list("pk", flat=True):
+    for reserve_id in mac.values_list("pk", flat=True).iterator(chunk_size=2000):
         send_reserve_mail.delay(reserve_id, ReserveMail.Key.SWITCH_DAY)
         report.mails_queued += 1
     return report

@@ -52,14 +52,14 @@ def test_K7_windows_reserve_is_switched_by_the_job_on_the_expiry_date_and_not_be
 
     with django_capture_on_commit_callbacks(execute=True):
         before = reserves.switch_reserve_licenses(today=EXPIRY - dt.timedelta(days=1))
-    assert before.switched == 0
+    assert before.switches_queued == 0
     license.refresh_from_db()
     assert license.expires_on == EXPIRY and switch_rows(license) == []
 
     with django_capture_on_commit_callbacks(execute=True):
         on_the_day = reserves.switch_reserve_licenses(today=EXPIRY)
 
-    assert on_the_day.switched == 1
+    assert on_the_day.switches_queued == 1
     license.refresh_from_db()
     assert license.expires_on == add_years(EXPIRY, 2)
     (event,) = switch_rows(license)
@@ -88,7 +88,7 @@ def test_K7_the_switch_job_catches_up_missed_days_and_a_rerun_changes_nothing(
     with django_capture_on_commit_callbacks(execute=True):
         again = reserves.switch_reserve_licenses(today=late)
 
-    assert (first.switched, again.switched) == (1, 0)
+    assert (first.switches_queued, again.switches_queued) == (1, 0)
     license.refresh_from_db()
     assert license.expires_on == add_years(EXPIRY, 1)
     assert len(switch_rows(license)) == 1
@@ -120,7 +120,7 @@ def test_K7_mac_reserve_is_not_switched_by_the_job_but_its_owner_is_mailed_that_
     with django_capture_on_commit_callbacks(execute=True):
         rerun = reserves.switch_reserve_licenses(today=EXPIRY + dt.timedelta(days=1))
 
-    assert (report.switched, report.mails_queued, rerun.mails_queued) == (0, 1, 0)
+    assert (report.switches_queued, report.mails_queued, rerun.mails_queued) == (0, 1, 0)
     (message,) = mail.outbox
     assert "切り替えてください" in message.subject
     assert f"/licenses/{license.serial}/" in message.body
@@ -161,17 +161,21 @@ def test_K7_the_switch_day_mail_is_not_sent_once_the_customer_has_switched():
     assert mail.outbox == []
 
 
-def test_switch_reserve_licenses_command_runs_for_a_given_day(capsys):
+def test_switch_reserve_licenses_command_runs_for_a_given_day(
+    capsys, django_capture_on_commit_callbacks
+):
     license, _reserve = reserved(Platform.WINDOWS)
 
-    call_command("switch_reserve_licenses", "--date", "2027-03-30")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("switch_reserve_licenses", "--date", "2027-03-30")
     license.refresh_from_db()
     assert license.expires_on == EXPIRY
-    call_command("switch_reserve_licenses", "--date", "2027-03-31")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("switch_reserve_licenses", "--date", "2027-03-31")
 
     license.refresh_from_db()
     assert license.expires_on == add_years(EXPIRY, 1)
-    assert "Switched in 1 reserve licenses" in capsys.readouterr().out
+    assert "Queued 1 reserve license switches" in capsys.readouterr().out
 
 
 def test_switch_reserve_licenses_command_rejects_a_bad_date():
@@ -186,6 +190,16 @@ def test_beat_runs_the_reserve_switch():
     assert entry["task"] == reserves.run_reserve_switch.name
 
 
+def test_a_switch_queued_before_a_renewal_moved_the_expiry_date_does_nothing():
+    """The license was renewed in the shop after the sweep queued its reserve: not due any more."""
+    license, reserve = reserved(Platform.WINDOWS)
+    type(license).objects.filter(pk=license.pk).update(expires_on=add_years(EXPIRY, 1))
+
+    assert reserves.switch_reserve_task(reserve.pk, EXPIRY.isoformat()) is False
+    reserve.refresh_from_db()
+    assert reserve.state == ReserveLicense.State.WAITING
+
+
 def test_a_revoked_license_keeps_its_reserve_waiting(django_capture_on_commit_callbacks):
     license, reserve = reserved(Platform.WINDOWS)
     type(license).objects.filter(pk=license.pk).update(
@@ -193,7 +207,7 @@ def test_a_revoked_license_keeps_its_reserve_waiting(django_capture_on_commit_ca
     )
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert reserves.switch_reserve_licenses(today=EXPIRY).switched == 0
+        assert reserves.switch_reserve_licenses(today=EXPIRY).switches_queued == 0
     reserve.refresh_from_db()
     assert reserve.state == ReserveLicense.State.WAITING
 

@@ -7,8 +7,9 @@ from licenses.reserves import switch_reserve_licenses
 
 class Command(BaseCommand):
     help = (
-        "Switch in the Windows reserve licenses whose expiry date has come and mail Mac customers "
-        "on their switch day (what the periodic job does; safe to rerun, catches up missed days)."
+        "Queue the switch of the Windows reserve licenses whose expiry date has come and the mail "
+        "to Mac customers on their switch day (what the periodic job does; workers do the work; "
+        "safe to rerun, catches up missed days)."
     )
 
     def add_arguments(self, parser):
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         report = switch_reserve_licenses(today=today)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Switched in {report.switched} reserve licenses, queued {report.mails_queued} "
-                f"switch-day mails; {report.errors} errors."
+                f"Queued {report.switches_queued} reserve license switches and "
+                f"{report.mails_queued} switch-day mails."
             )
         )
