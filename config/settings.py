@@ -105,6 +105,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "licenses",
     "licenses.reminders",
     "orders",
@@ -310,6 +313,50 @@ CELERY_BEAT_SCHEDULE = {
         "task": "licenses.reminders.services.run_reminder_sweep",
         "schedule": crontab(hour=REMINDER_SWEEP_HOUR, minute=0),
     },
+    # K7: Windows reserve licenses take over on the expiry date; Mac customers get their mail.
+    "switch-reserve-licenses": {
+        "task": "licenses.reserves.run_reserve_switch",
+        "schedule": timedelta(hours=1),
+    },
+}
+
+# --- The installed program's API (licenses/api, DESIGN 6b) ---------------------------------------
+# Token-authenticated JSON only: no session authentication, so no CSRF on it.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["licenses.api.authentication.DeviceTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["licenses.api.authentication.HasDeviceToken"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.URLPathVersioning",
+    "DEFAULT_VERSION": "v1",
+    "ALLOWED_VERSIONS": ["v1"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "licenses.api.throttles.PerTokenThrottle",
+        "licenses.api.throttles.PerAddressThrottle",
+    ],
+    "EXCEPTION_HANDLER": "licenses.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+# Requests allowed per device token and per client address (DRF throttles, counted in the cache).
+API_THROTTLE_RATES = {
+    "token": env.str("API_THROTTLE_PER_TOKEN", default="60/minute"),
+    "address": env.str("API_THROTTLE_PER_ADDRESS", default="120/minute"),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Mamori Store program API",
+    "DESCRIPTION": (
+        "The API the installed program talks to: activate an installation, read its license, "
+        "add activation codes (K5–K8). Errors are JSON with a stable `code`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Swagger UI from the sidecar package: the docs page loads nothing from outside.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"PlatformEnum": "licenses.models.Platform"},
 }
 
 # --- Seller (特定商取引法に基づく表記 and receipts, J2/J5) ---------------------------------------------

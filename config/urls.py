@@ -18,6 +18,7 @@ urlpatterns = [
     path("i18n/setlang/", switch_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("stripe/webhook/", stripe_webhook, name="stripe_webhook"),
+    path("api/", include("licenses.api.urls")),
 ]
 
 urlpatterns += i18n_patterns(

@@ -21,6 +21,7 @@ from .models import (
     Price,
     Product,
     RenewalPath,
+    ReserveLicense,
 )
 
 
@@ -164,7 +165,23 @@ class RemindersOptOutFilter(admin.SimpleListFilter):
 class DeviceInline(admin.TabularInline):
     model = Device
     extra = 0
-    fields = ["name", "platform", "program_generation", "program_version", "last_seen_at"]
+    fields = [
+        "name",
+        "platform",
+        "program_generation",
+        "program_version",
+        "installation_id",
+        "last_seen_at",
+    ]
+
+
+class ReserveLicenseInline(ReadOnlyInline):
+    """K7: codes waiting to take over at expiry, and those that did (with their ledger row)."""
+
+    model = ReserveLicense
+    fk_name = "license"
+    fields = ["activation_code", "switch", "state", "device", "created_at", "switched_at", "event"]
+    readonly_fields = fields
 
 
 class CodeInline(ReadOnlyInline):
@@ -208,7 +225,7 @@ class LicenseAdmin(admin.ModelAdmin):
     date_hierarchy = "expires_on"
     raw_id_fields = ["owner"]
     readonly_fields = ["created_at", "updated_at"]
-    inlines = [DeviceInline, CodeInline, LicenseEventInline]
+    inlines = [DeviceInline, CodeInline, ReserveLicenseInline, LicenseEventInline]
     actions = ["correct_expiry"]
     show_full_result_count = False
 
@@ -331,3 +348,14 @@ class CustomerPreferencesAdmin(admin.ModelAdmin):
             user=obj.user, language=obj.language, reminders=not obj.reminders_opt_out
         )
         obj.pk, obj.reminders_opted_out_at = saved.pk, saved.reminders_opted_out_at
+
+
+@admin.register(ReserveLicense)
+class ReserveLicenseAdmin(ReadOnlyAdmin):
+    """Switched by the periodic job or the customer (``licenses.reserves``), never by hand."""
+
+    list_display = ["license", "activation_code", "switch", "state", "created_at", "switched_at"]
+    list_filter = ["state", "switch"]
+    list_select_related = ["license", "activation_code"]
+    search_fields = ["license__serial", "activation_code__code"]
+    date_hierarchy = "created_at"

@@ -15,7 +15,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from .dates import add_years
-from .models import Device, License, Platform, Price, PriceKind, Product, RenewalPath
+from .models import (
+    ActivationCode,
+    Device,
+    License,
+    Platform,
+    Price,
+    PriceKind,
+    Product,
+    RenewalPath,
+)
+from .redemption import add_code
 from .services import SUPPORT_GROUP, create_license, ensure_staff_groups, issue_activation_code
 
 E = Product.Edition
@@ -148,6 +158,9 @@ LICENSES = [
      [("旧ノートPC", W, 2026, "17.7.1130")]),
     ("demo@example.com", "MAMO-DEMO-0011-M011", "av-mac-2011", 40, 1, False,
      [("MacBook Air", M, 2011, "8.0.4.31")]),
+    # Expires today with a code registered for its Mac yesterday: the "Switch now" button (K7).
+    ("demo@example.com", "MAMO-DEMO-0012-MACS", "mp-2013-3dev", 0, 1, False,
+     [("Mac mini", M, 2013, "14.0.1.46")]),
     ("other@example.com", "MAMO-DEMO-0101-OTHR", "cloud", 150, 1, False,
      [("Windows PC", W, 2026, "18.0.1205")]),
     ("other@example.com", "MAMO-DEMO-0102-OTHR", "mp-2013-private", 15, 1, False, []),
@@ -156,12 +169,47 @@ LICENSES = [
 ]  # fmt: skip
 
 
+# Unredeemed codes for the demo customer to add on a license page or through the API (K5–K8):
+# key, product, term, the serial and installation to add it to, what it shows.
+DEMO_CODES = [
+    ("windows-reserve", "mp-2013-3dev", 1, "MAMO-DEMO-0002-3DEV", "デスクトップ",
+     "renewal; Windows keeps it as a reserve license (K7)"),
+    ("mac-register", "mp-2013-3dev", 1, "MAMO-DEMO-0005-MAC1", "iMac",
+     "renewal; Mac registers it, switch on the expiry date (K7)"),
+    ("android-replace", "mp-2013-3dev", 1, "MAMO-DEMO-0006-ANDR", "Android スマホ",
+     "new package; Android replaces now, days lost, confirmation (K7, K8)"),
+    ("two-week-warning", "is-2011", 1, "MAMO-DEMO-0004-W011", "古いPC",
+     "new 2011 package; 14 days or more left: the two-week warning (K6)"),
+    ("other-line", "cloud", 1, "MAMO-DEMO-0001-TWIN", "リビングのPC",
+     "new Cloud package; another product line: refused, says why (K8)"),
+    ("old-version", "mp-2013-private", 1, "MAMO-DEMO-0011-M011", "MacBook Air",
+     "renewal; the Mac runs a 2011 program: refused, version-up steps (K5)"),
+    ("new-product-expired", "ts-prem", 1, "MAMO-DEMO-0009-EXP3", "書斎のPC",
+     "new Total Security Premium package on an expired license: extended from today (K8)"),
+]  # fmt: skip
+# Registered by the demo data itself, the day before the license's expiry date.
+PREREGISTERED = {"MAMO-DEMO-0012-MACS": ("mac-switch-today", "mp-2013-3dev", 1, "Mac mini")}
+
+
 def demo_code(serial: str) -> str:
     """A stable activation code per demo serial, so the README can name them."""
     digest = hashlib.sha256(f"mamori-demo:{serial}".encode()).hexdigest().upper()
     alphabet = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
     chars = [alphabet[int(digest[i : i + 2], 16) % len(alphabet)] for i in range(0, 40, 2)]
     return "-".join("".join(chars[i : i + 5]) for i in range(0, 20, 5))
+
+
+def demo_extra_code(key: str) -> str:
+    """The stable code of one of ``DEMO_CODES`` (or ``PREREGISTERED``)."""
+    return demo_code(f"code:{key}")
+
+
+def demo_codes_table() -> str:
+    """The unredeemed demo codes, one a line, for the README and ``seed_demo``."""
+    return "\n".join(
+        f"{demo_extra_code(key)}  {serial} / {device}: {what}"
+        for key, _product, _term, serial, device, what in DEMO_CODES
+    )
 
 
 @transaction.atomic
@@ -193,11 +241,35 @@ def load_demo_data(*, today: dt.date | None = None) -> dict[str, int]:
                 platform=platform,
                 program_generation=generation,
                 program_version=version,
+                installation_id=f"demo-{serial}-{number}",
+                last_seen_at=timezone.now() - dt.timedelta(hours=number * 7),
             )
-            for name, platform, generation, version in devices
+            for number, (name, platform, generation, version) in enumerate(devices, start=1)
         )
+        if serial in PREREGISTERED:
+            _preregister(license=license, today=today)
         created += 1
+    for key, product, term, _serial, _device, _what in DEMO_CODES:
+        ActivationCode.objects.get_or_create(
+            code=demo_extra_code(key), defaults={"product": products[product], "term_years": term}
+        )
     return {"products": len(products), "licenses_created": created}
+
+
+def _preregister(*, license: License, today: dt.date) -> None:
+    """A Mac code registered the day before expiry, so the switch button shows today (K7)."""
+    key, product, term, device_name = PREREGISTERED[license.serial]
+    issue_activation_code(
+        code=demo_extra_code(key), product=Product.objects.get(code=product), term_years=term
+    )
+    add_code(
+        license=license,
+        device=license.devices.get(name=device_name),
+        code=demo_extra_code(key),
+        account="",
+        address="",
+        today=today - dt.timedelta(days=1),
+    )
 
 
 def _load_accounts() -> dict:

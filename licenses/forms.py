@@ -8,6 +8,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from . import services, throttle
+from .models import Device
 
 
 class ThrottledLoginMixin:
@@ -189,3 +190,35 @@ class AccountPreferencesForm(forms.Form):
             "get its notices instead."
         ),
     )
+
+
+class InstallationChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Device) -> str:
+        return f"{obj.name} — {obj.get_platform_display()} {obj.program_version}"
+
+
+class AddCodeForm(forms.Form):
+    """K3–K8: a code and the installation it is added from (its platform decides K6/K7)."""
+
+    activation_code = forms.CharField(
+        label=_("Activation code"),
+        max_length=60,
+        widget=forms.TextInput(
+            attrs={"placeholder": "01234-56789-ABCDE-FGHIJ", "autocomplete": "off"}
+        ),
+    )
+    device = InstallationChoiceField(
+        label=_("Installation it is for"),
+        queryset=Device.objects.none(),
+        empty_label=None,
+        help_text=_(
+            "Windows keeps the code as a reserve license until the expiry date, Mac registers it "
+            "for that day, Android replaces the current license at once."
+        ),
+    )
+    # Ticked on the confirmation page only (K6, K7 Android).
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, devices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["device"].queryset = devices

@@ -359,11 +359,27 @@ class Device(models.Model):
     program_generation = models.PositiveSmallIntegerField(_("program generation"))
     program_version = models.CharField(_("program version"), max_length=40)
     last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
+    installation_id = models.CharField(
+        _("installation id"),
+        max_length=64,
+        blank=True,
+        default="",
+        help_text=_("The id the installed program sends when it activates (DESIGN 6b)."),
+    )
+    # Only a hash of the program's device token is kept: a leaked table holds no usable token.
+    token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["license", "name"]
         verbose_name = _("device")
         verbose_name_plural = _("devices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["license", "installation_id"],
+                condition=~Q(installation_id=""),
+                name="device_one_row_per_installation",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_platform_display()} {self.program_version})"
@@ -373,6 +389,14 @@ class Device(models.Model):
         """K5: a legacy product, or a program older than its product, needs a version-up first."""
         product = self.license.product
         return product.is_legacy or self.program_generation < product.generation
+
+    def needs_version_up_for(self, product: Product) -> bool:
+        """K5: a code is never added to a program older than the code's product or the license's.
+
+        A code of the installation's own generation (a 2011 package added to a 2011 program) is
+        allowed; a current renewal added to a 2011 program is not.
+        """
+        return self.program_generation < max(product.generation, self.license.product.generation)
 
 
 class ActivationCode(models.Model):
@@ -432,6 +456,7 @@ class LicenseEvent(models.Model):
         RENEWED = "renewed", _("Renewed")
         UPGRADED = "upgraded", _("Renewed with upgrade")
         CODE_ADDED = "code_added", _("Activation code added")
+        RESERVE_SWITCHED = "reserve_switched", _("Reserve license switched in")
         REFUNDED = "refunded", _("Renewal refunded")
         DISPUTE_LOST = "dispute_lost", _("Renewal charged back (dispute lost)")
         ADJUSTED = "adjusted", _("Adjusted by an operator")
@@ -572,6 +597,115 @@ class CustomerPreferences(models.Model):
         return str(self.user)
 
 
+class ReserveLicense(models.Model):
+    """K7: a code added while time remains, waiting to take over when the license expires.
+
+    Windows: switched in by the periodic job on the expiry date. Mac: registered in advance and
+    switched by the customer from the expiry date (a button, and a mail that day). A row of its
+    own rather than a state of ActivationCode: the code is used up the moment it is added (it can
+    never be added anywhere else), while the reserve lives on (from which installation, how and
+    when it switches, the ledger row it wrote, its mails).
+    """
+
+    class Switch(models.TextChoices):
+        AUTOMATIC = "automatic", _("Automatically on the expiry date (Windows)")
+        MANUAL = "manual", _("By the customer from the expiry date (Mac)")
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("Waiting")
+        SWITCHED = "switched", _("Switched in")
+
+    license = models.ForeignKey(
+        License, on_delete=models.CASCADE, related_name="reserves", verbose_name=_("license")
+    )
+    activation_code = models.OneToOneField(
+        ActivationCode,
+        on_delete=models.PROTECT,
+        related_name="reserve",
+        verbose_name=_("activation code"),
+    )
+    device = models.ForeignKey(
+        Device,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("added from"),
+    )
+    switch = models.CharField(_("switch"), max_length=10, choices=Switch.choices)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.WAITING
+    )
+    language = models.CharField(
+        _("language"), max_length=10, default="ja", help_text=_("Mails go out in this language.")
+    )
+    created_at = models.DateTimeField(_("added at"), default=timezone.now)
+    switched_at = models.DateTimeField(_("switched at"), null=True, blank=True)
+    event = models.OneToOneField(
+        LicenseEvent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reserve",
+        verbose_name=_("ledger row"),
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("reserve license")
+        verbose_name_plural = _("reserve licenses")
+        constraints = [
+            # One code waits at a time: the next one is added once this one has taken over.
+            models.UniqueConstraint(
+                fields=["license"],
+                condition=Q(state="waiting"),
+                name="reserve_license_one_waiting_per_license",
+            ),
+            models.CheckConstraint(
+                condition=(Q(state="waiting") & Q(event__isnull=True, switched_at__isnull=True))
+                | (Q(state="switched") & Q(event__isnull=False, switched_at__isnull=False)),
+                name="reserve_license_switched_has_ledger_row",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "switch"], name="reserve_license_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.license} ← {self.activation_code}"
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.state == self.State.WAITING
+
+
+class ReserveMail(models.Model):
+    """One row per mail about a reserve license (switched in; Mac switch day): sent once."""
+
+    class Key(models.TextChoices):
+        SWITCHED = "switched", _("Reserve license switched in")
+        SWITCH_DAY = "switch_day", _("Switch the reserve license today (Mac)")
+
+    reserve = models.ForeignKey(
+        ReserveLicense,
+        on_delete=models.CASCADE,
+        related_name="mails",
+        verbose_name=_("reserve license"),
+    )
+    key = models.CharField(_("mail"), max_length=20, choices=Key.choices)
+    to = models.EmailField(_("to"))
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["sent_at"]
+        verbose_name = _("reserve license mail")
+        verbose_name_plural = _("reserve license mails")
+        constraints = [
+            models.UniqueConstraint(fields=["reserve", "key"], name="reserve_mail_once_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reserve} {self.key}"
+
+
 __all__ = [
     "EXPIRING_SOON_DAYS",
     "TAX_RATE",
@@ -589,6 +723,8 @@ __all__ = [
     "PriceKind",
     "Product",
     "RenewalPath",
+    "ReserveLicense",
+    "ReserveMail",
     "consumption_tax_in",
     "license_status",
 ]

@@ -21,6 +21,7 @@ from .models import (
     Price,
     Product,
     RenewalPath,
+    ReserveLicense,
 )
 
 
@@ -50,6 +51,15 @@ def customer_preferences(*, user) -> CustomerPreferences:
 
 def license_history(*, license: License) -> QuerySet[LicenseEvent]:
     return license.events.select_related("old_product", "new_product", "activation_code", "actor")
+
+
+def waiting_reserve(*, license: License) -> ReserveLicense | None:
+    """K7: the code waiting to take over at expiry (at most one per license)."""
+    return (
+        license.reserves.filter(state=ReserveLicense.State.WAITING)
+        .select_related("activation_code__product", "device")
+        .first()
+    )
 
 
 def current_prices(*, products: list[Product], kind: str, today: dt.date | None = None) -> dict:

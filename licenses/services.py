@@ -32,6 +32,7 @@ SUPPORT_PERMISSIONS = [
     ("licenses", "view_licenseevent"),
     ("licenses", "view_customerpreferences"),
     ("reminders", "view_remindersent"),
+    ("licenses", "view_reservelicense"),
     ("orders", "view_order"),
     ("orders", "view_payment"),
     ("receipts", "view_receipt"),

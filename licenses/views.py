@@ -3,14 +3,18 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import selectors, services, throttle
+from . import redemption, reserves, selectors, services, throttle
 from .forms import (
     AccountPreferencesForm,
+    AddCodeForm,
     AutoRenewForm,
     PasswordResetRequestForm,
     RegisterLicenseForm,
@@ -112,18 +116,89 @@ def license_list(request):
     )
 
 
+def _detail_context(license, *, add_code_form=None, version_up: bool = False) -> dict:
+    devices = list(license.devices.all())
+    return {
+        "license": license,
+        "devices": devices,
+        "history": list(selectors.license_history(license=license)),
+        "reserve": selectors.waiting_reserve(license=license),
+        "today": timezone.localdate(),
+        "add_code_form": add_code_form or AddCodeForm(devices=license.devices.all()),
+        "version_up": version_up,
+    }
+
+
 @login_required
 def license_detail(request, serial: str):
     license = selectors.customer_license(user=request.user, serial=serial)
+    return render(request, "licenses/license_detail.html", _detail_context(license))
+
+
+@login_required
+@require_POST
+def add_code(request, serial: str):
+    """K3–K8 from the license page; K6/K7 confirmations on a page of their own."""
+    license = selectors.customer_license(user=request.user, serial=serial)
+    form = AddCodeForm(request.POST, devices=license.devices.all())
+    version_up = False
+    if form.is_valid():
+        try:
+            added = redemption.add_code(
+                license=license,
+                device=form.cleaned_data["device"],
+                code=form.cleaned_data["activation_code"],
+                confirm=form.cleaned_data["confirm"],
+                account=request.user.email,
+                address=throttle.client_address(request),
+                actor=request.user,
+            )
+        except redemption.ConfirmationRequired as needed:
+            return render(
+                request,
+                "licenses/add_code_confirm.html",
+                {
+                    "license": license,
+                    "form": form,
+                    "device": form.cleaned_data["device"],
+                    "confirmation": needed.confirmation,
+                    "not_ticked": request.POST.get("step") == "confirm",
+                },
+            )
+        except redemption.CodeRefused as refused:
+            for message in [*refused.messages, *refused.hints]:
+                form.add_error(None, message)
+            version_up = refused.needs_version_up
+        else:
+            messages.success(request, added.message)
+            return redirect(reverse("licenses:detail", args=[license.serial]) + "#codes")
     return render(
         request,
         "licenses/license_detail.html",
-        {
-            "license": license,
-            "devices": list(license.devices.all()),
-            "history": list(selectors.license_history(license=license)),
-        },
+        _detail_context(license, add_code_form=form, version_up=version_up),
     )
+
+
+@login_required
+@require_POST
+def switch_reserve(request, serial: str):
+    """K7 Mac: the customer switches the registered code in, from the expiry date."""
+    license = selectors.customer_license(user=request.user, serial=serial)
+    reserve = selectors.waiting_reserve(license=license)
+    if reserve is None:
+        raise Http404
+    try:
+        event = reserves.switch_reserve(reserve=reserve, actor=request.user)
+    except reserves.SwitchNotYet as error:
+        messages.error(request, str(error))
+    else:
+        if event is not None:
+            messages.success(
+                request,
+                _("The reserve license has been switched in. New expiry date: %(day)s.")
+                % {"day": event.new_expires_on.isoformat()},
+            )
+    return redirect(reverse("licenses:detail", args=[license.serial]) + "#codes")
 
 
 @login_required

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from licenses.models import AccountMail
+from licenses.models import AccountMail, ReserveLicense
 from licenses.reminders.models import ReminderSent
 from licenses.services import SUPPORT_GROUP, set_reminders
 from orders.models import Refund, StripeCustomer, WebhookEvent
@@ -72,6 +72,16 @@ def rows():
         "customerpreferences": set_reminders(user=license.owner, enabled=False),
         "remindersent": ReminderSent.objects.create(
             license=license, expires_on=license.expires_on, offset_days=7, to="a@example.com"
+        ),
+        "reservelicense": ReserveLicense.objects.create(
+            license=license,
+            activation_code=ActivationCodeFactory(
+                product=license.product,
+                state="redeemed",
+                license=license,
+                redeemed_at=timezone.now(),
+            ),
+            switch=ReserveLicense.Switch.AUTOMATIC,
         ),
     }
 

@@ -3,7 +3,9 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
+from licenses.demo import DEMO_CODES, demo_extra_code
 from licenses.models import (
     ActivationCode,
     Device,
@@ -12,7 +14,9 @@ from licenses.models import (
     Price,
     Product,
     RenewalPath,
+    ReserveLicense,
 )
+from licenses.redemption import CodeRefused, ConfirmationRequired, add_code
 
 pytestmark = pytest.mark.django_db
 MODELS = [
@@ -24,6 +28,7 @@ MODELS = [
     Device,
     ActivationCode,
     LicenseEvent,
+    ReserveLicense,
 ]
 
 
@@ -108,3 +113,49 @@ def test_demo_catalog_has_the_T3_matrix_and_the_K2_alternatives(settings):
             )
         )
         assert terms == {1, 2, 3}, path
+
+
+def test_demo_codes_do_what_the_readme_says(settings):
+    """One unredeemed code per case of K5–K8, each added where the table says."""
+    settings.DEBUG = True
+    call_command("seed_demo")
+    outcomes = {}
+    for key, _product, _term, serial, device_name, _what in DEMO_CODES:
+        license = License.objects.get(serial=serial)
+        code = ActivationCode.objects.get(code=demo_extra_code(key))
+        assert code.state == ActivationCode.State.ISSUED and code.license is None
+        try:
+            outcomes[key] = add_code(
+                license=license,
+                device=license.devices.get(name=device_name),
+                code=code.code,
+                account="",
+                address="",
+            ).result
+        except ConfirmationRequired as needed:
+            outcomes[key] = needed.confirmation.reason
+        except CodeRefused as refused:
+            outcomes[key] = refused.code
+    assert outcomes == {
+        "windows-reserve": "reserved",
+        "mac-register": "registered",
+        "android-replace": "replaces_current_period",
+        "two-week-warning": "two_week_warning",
+        "other-line": "incompatible_product",
+        "old-version": "old_program_version",
+        "new-product-expired": "extended",
+    }
+
+
+def test_demo_installations_and_the_mac_switch_day(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    demo = Device.objects.filter(license__owner__email="demo@example.com")
+    assert {"windows", "mac", "android"} <= set(demo.values_list("platform", flat=True))
+    assert not demo.filter(installation_id="").exists()
+    # A Mac code registered the day before: the "Switch now" button shows today (K7).
+    reserve = ReserveLicense.objects.get(license__serial="MAMO-DEMO-0012-MACS")
+    assert reserve.switch == "manual" and reserve.state == "waiting"
+    assert reserve.license.expires_on == timezone.localdate()
+    call_command("seed_demo")
+    assert ReserveLicense.objects.count() == 1

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from licenses.demo import demo_code, load_demo_data
+from licenses.demo import demo_code, demo_codes_table, load_demo_data
 
 
 class Command(BaseCommand):
@@ -24,3 +24,5 @@ class Command(BaseCommand):
             f"A license bought in a store, to register from My licenses: {serial}, "
             f"activation code {demo_code(serial)}"
         )
+        self.stdout.write("Activation codes to add on the license pages (K5–K8):")
+        self.stdout.write(demo_codes_table())
