@@ -219,7 +219,7 @@ class OrderAdmin(admin.ModelAdmin):
                 **self.admin_site.each_context(request),
                 "title": _("Refund these orders?"),
                 "opts": self.model._meta,
-                "orders": orders,
+                "queryset": orders,
                 "action": "refund",
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             }

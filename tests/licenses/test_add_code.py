@@ -6,10 +6,8 @@ program's API in ``tests/licenses/api/test_program_api.py``.
 
 import datetime as dt
 import re
-import threading
 
 import pytest
-from django.db import connection
 from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
@@ -25,6 +23,7 @@ from tests.helpers.codes import (
     multi_platform,
     new_code,
 )
+from tests.helpers.threads import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -375,25 +374,6 @@ def test_K7_on_the_expiry_date_android_adds_without_losing_anything(customer_cli
 # --- Concurrency: one code, one success ---------------------------------------------------------
 
 
-def in_threads(*functions):
-    barrier = threading.Barrier(len(functions))
-    results = []
-
-    def run(function):
-        try:
-            barrier.wait()
-            results.append(function())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(f,)) for f in functions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_one_code_posted_from_two_tabs_at_once_is_added_once(customer):
     license, device = license_with(days_left=1, owner=customer)
@@ -404,7 +384,7 @@ def test_one_code_posted_from_two_tabs_at_once_is_added_once(customer):
         client.force_login(customer)
         return add(client, license, device, code.code).status_code
 
-    statuses = in_threads(tab, tab)
+    statuses, _errors = run_together(tab, tab)
 
     assert sorted(statuses) == [200, 302]
     assert LicenseEvent.objects.filter(activation_code=code).count() == 1
@@ -426,7 +406,7 @@ def test_one_code_added_to_two_licenses_at_once_goes_to_one(customer, other_cust
 
         return post
 
-    statuses = in_threads(
+    statuses, _errors = run_together(
         device_tab(customer, first, first_device), device_tab(other_customer, second, second_device)
     )
 

@@ -1,10 +1,7 @@
 """The checkout services against localstripe (DESIGN 5): no mocks of Stripe."""
 
-import threading
-
 import pytest
 from django.core import mail
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,6 +14,7 @@ from orders.payments.sync import apply_intent, sync_payment
 from orders.payments.testing import SetupDeclined, authenticate_3d_secure, confirm_card_setup
 from tests.helpers.orders import add_card, order_for, order_with_card, renewable_license
 from tests.helpers.stripe import DECLINED_ON_ADD, DECLINED_ON_CHARGE, OK, THREE_DS
+from tests.helpers.threads import run_together
 
 pytestmark = pytest.mark.usefixtures("localstripe")
 
@@ -132,23 +130,10 @@ def test_confirming_twice_makes_one_payment_intent(customer, django_capture_on_c
 def test_two_concurrent_confirms_make_one_payment_intent_and_one_ledger_row(customer):
     """A double click or two tabs: the committed claim lets one through, the other re-reads."""
     order = order_with_card(customer)
-    results, errors = [], []
-    barrier = threading.Barrier(2)
-
-    def confirm():
-        try:
-            barrier.wait()
-            results.append(services.confirm_order(order=Order.objects.get(pk=order.pk)))
-        except Exception as error:  # pragma: no cover - reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=confirm) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    results, errors = run_together(
+        lambda: services.confirm_order(order=Order.objects.get(pk=order.pk)),
+        lambda: services.confirm_order(order=Order.objects.get(pk=order.pk)),
+    )
     assert errors == []
     assert len(results) == 2
     # One claimed the attempt and charged; the other read what was known (the PaymentIntent, or

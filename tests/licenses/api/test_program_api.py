@@ -6,12 +6,10 @@ in ``tests/licenses/test_add_code.py``.
 
 import datetime as dt
 import re
-import threading
 
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -27,6 +25,7 @@ from tests.helpers.codes import (
     multi_platform,
     new_code,
 )
+from tests.helpers.threads import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -384,23 +383,14 @@ def test_one_code_from_two_devices_at_once_is_added_once():
     _first, first_token = program_on(setup, days_left=90)
     _second, second_token = program_on(setup, days_left=90)
     code = new_code()
-    barrier = threading.Barrier(2)
-    statuses = []
-
-    def device(token):
-        try:
-            barrier.wait()
-            statuses.append(
+    statuses, _errors = run_together(
+        *[
+            lambda token=token: (
                 post(Client(), CODES, {"activation_code": code.code}, token).status_code
             )
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=device, args=(t,)) for t in (first_token, second_token)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+            for token in (first_token, second_token)
+        ]
+    )
 
     assert sorted(statuses) == [201, 400]
     assert ReserveLicense.objects.filter(activation_code=code).count() == 1

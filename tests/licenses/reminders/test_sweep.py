@@ -1,12 +1,10 @@
 """The daily reminder sweep (DESIGN 8, issue 12): who is due, once, and never about an old date."""
 
 import datetime as dt
-import threading
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.utils import timezone
 
 from config.celery import app as celery_app
@@ -21,6 +19,7 @@ from licenses.reminders.services import (
 )
 from tests.factories import LicenseFactory, UserFactory
 from tests.helpers.reminders import OFFSETS, cloud_product, license_expiring, sweep_day
+from tests.helpers.threads import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -125,23 +124,8 @@ def test_two_concurrent_sweeps_send_each_reminder_once(mailoutbox):
     licenses = [
         license_expiring(on + dt.timedelta(offset), product=product) for offset in OFFSETS * 2
     ]
-    barrier = threading.Barrier(2)
-    errors = []
-
-    def run():
-        try:
-            barrier.wait()
-            sweep_reminders(on=on)  # eager tasks: each thread sends what it queued
-        except Exception as error:  # reported by the assertion below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    # Eager tasks: each thread sends what it queued.
+    _results, errors = run_together(lambda: sweep_reminders(on=on), lambda: sweep_reminders(on=on))
 
     assert errors == []
     assert sorted(message.to[0] for message in mailoutbox) == sorted(

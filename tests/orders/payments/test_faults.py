@@ -24,6 +24,7 @@ from orders.payments.sync import sync_payment
 from orders.payments.testing import authenticate_3d_secure
 from tests.helpers.orders import order_with_card
 from tests.helpers.stripe import THREE_DS, post_event, recorded_event
+from tests.helpers.threads import run_together
 from tests.plugins.worker import _drop_broker_connections, wait_until
 
 pytestmark = pytest.mark.usefixtures("localstripe", "celery_worker_process")
@@ -40,27 +41,6 @@ def cleared_at_stripe(customer):
     result = services.confirm_order(order=order)
     authenticate_3d_secure(result.client_secret, success=True)
     return order, result.payment
-
-
-def in_threads(functions):
-    errors = []
-    barrier = threading.Barrier(len(functions))
-
-    def run(function):
-        try:
-            barrier.wait()
-            function()
-        except Exception as error:  # collected and reported by the test
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(f,)) for f in functions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return errors
 
 
 def fulfilled(order) -> bool:
@@ -85,8 +65,8 @@ def test_same_event_delivered_20_times_concurrently_extends_once(customer):
     order, payment = cleared_at_stripe(customer)
     payload = recorded_event("payment_intent.succeeded", id=payment.stripe_payment_intent)
     responses = []
-    errors = in_threads(
-        [lambda: responses.append(post_event(Client(), payload)) for _ in range(20)]
+    _results, errors = run_together(
+        *[lambda: responses.append(post_event(Client(), payload)) for _ in range(20)]
     )
     assert errors == []
     assert [r.status_code for r in responses] == [200] * 20
@@ -98,7 +78,7 @@ def test_20_distinct_events_for_one_payment_extend_once(customer):
     order, payment = cleared_at_stripe(customer)
     intent_id = payment.stripe_payment_intent
     payloads = [recorded_event("payment_intent.succeeded", id=intent_id) for _ in range(20)]
-    errors = in_threads([lambda p=p: post_event(Client(), p) for p in payloads])
+    _results, errors = run_together(*[lambda p=p: post_event(Client(), p) for p in payloads])
     assert errors == []
     assert_extended_once(order)
     wait_until(lambda: not WebhookEvent.objects.exclude(status="processed").exists())
@@ -109,8 +89,8 @@ def test_webhook_customer_return_and_reconciliation_racing_extend_once(customer)
     order, payment = cleared_at_stripe(customer)
     Order.objects.filter(pk=order.pk).update(updated_at=timezone.now() - dt.timedelta(hours=1))
     payload = recorded_event("payment_intent.succeeded", id=payment.stripe_payment_intent)
-    errors = in_threads(
-        [
+    _results, errors = run_together(
+        *[
             lambda: post_event(Client(), payload),  # the webhook
             lambda: sync_payment(payment=payment),  # the customer's return
             lambda: reconcile_payments(older_than=dt.timedelta(0)),  # the sweep

@@ -1,37 +1,20 @@
 """Receipts moved from ``orders`` to their own app: a database of before the move keeps its data."""
 
-import datetime as dt
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from licenses.services import SUPPORT_GROUP
 from orders.models import SentMail
 from orders.receipts.models import Receipt, ReceiptCounter, ReceiptEvent
+from tests.helpers.migrations import migrate, migrate_to_latest, old_order
 
 BEFORE = [
     ("licenses", "0002_licenseevent_order_and_more"),
     ("orders", "0003_sentmail"),
     ("receipts", None),
 ]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state([key for key in targets if key[1]]).apps
-
-
-def latest():
-    """Every app's last migration: going back to ``BEFORE`` also unapplied the later migrations
-    of ``licenses``, which the tests after this one need."""
-    executor = MigrationExecutor(connection)
-    return executor.loader.graph.leaf_nodes()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -47,23 +30,9 @@ def test_receipts_issued_before_the_move_keep_their_rows_mails_and_permission():
     )
     group.permissions.add(issue)
     agent.groups.add(group)
-    product = old.get_model("licenses", "Product").objects.create(
-        code="cloud", name_ja="クラウド", name_en="Cloud", line="cloud", edition="cloud",
-        generation=2026, platform_scope="multi",
-    )  # fmt: skip
-    today = timezone.localdate()
-    license = old.get_model("licenses", "License").objects.create(
-        serial="MAMO-MOVE-0001-TEST", product=product, owner=customer,
-        starts_on=today - dt.timedelta(days=300), expires_on=today + dt.timedelta(days=65),
-    )  # fmt: skip
-    price = old.get_model("licenses", "Price").objects.create(
-        product=product, term_years=1, kind="renewal", amount=4790, valid_from=today
+    order = old_order(
+        old, number="R261201-MOVE0001", serial="MAMO-MOVE-0001-TEST", customer=customer
     )
-    order = old.get_model("orders", "Order").objects.create(
-        number="R261201-MOVE0001", customer=customer, email=customer.email, license=license,
-        from_product=product, product=product, path_kind="same", term_years=1, price=price,
-        price_kind="renewal", amount=4790, tax=435, status="fulfilled", paid_at=timezone.now(),
-    )  # fmt: skip
     now = timezone.now()
     receipt = old.get_model("orders", "Receipt").objects.create(
         order=order, addressee="山田 花子", proviso="更新代として", number="R-2026-000007",
@@ -76,7 +45,7 @@ def test_receipts_issued_before_the_move_keep_their_rows_mails_and_permission():
                            mailed_at=now)  # fmt: skip
     old.get_model("orders", "ReceiptCounter").objects.create(year=2026, last_number=7)
 
-    migrate(latest())
+    migrate_to_latest()
 
     moved = Receipt.objects.get(number="R-2026-000007")
     assert (moved.order.number, moved.addressee, moved.issued_by.email) == (
