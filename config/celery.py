@@ -16,6 +16,7 @@ import os
 from celery import Celery, Task, signals
 from django.db import transaction
 
+from config import broker
 from config.folders import ensure_local_folders
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -58,6 +59,7 @@ class OnCommitTask(Task):
             return None
 
 
+broker.register()  # filesystem:// writes its message files atomically (config/broker.py)
 app = Celery("renewal_shop", task_cls=OnCommitTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

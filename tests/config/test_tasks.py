@@ -5,10 +5,12 @@ real Celery worker process a task whose worker dies is delivered again where the
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import transaction
+from kombu import Connection
 
 from config.celery import app as celery_app
 from tests.factories import LicenseFactory
@@ -157,3 +159,27 @@ def filesystem_broker_loses_the_task_of_a_killed_worker(celery_worker_process, t
     wait_until(lambda: auto_renew_of(later))
     assert len(attempts(attempts_file)) == 1
     assert auto_renew_of(license) is False
+
+
+def test_filesystem_broker_never_shows_a_message_before_it_is_whole(tmp_path, monkeypatch):
+    """kombu writes into a file a worker may already take and read empty (the worker then dies
+    with JSONDecodeError); config.broker renames a finished file into place instead."""
+    folder = tmp_path / "queue"
+    folder.mkdir()
+    renames, seen_while_writing = [], []
+    real_replace = os.replace
+
+    def replace(source, target):
+        renames.append((Path(source).suffix, Path(target).suffix))
+        seen_while_writing.extend(name for name in os.listdir(folder) if name.endswith(".msg"))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    options = {"data_folder_in": str(folder), "data_folder_out": str(folder)}
+    with Connection("filesystem://", transport_options=options) as connection:
+        queue = connection.SimpleQueue("atomic")
+        queue.put({"n": 1})
+        assert renames == [(".part", ".msg")]  # written aside, then renamed into place
+        assert seen_while_writing == []  # no message file existed before the rename
+        assert queue.get(timeout=1).payload == {"n": 1}
+        queue.close()
