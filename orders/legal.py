@@ -8,3 +8,7 @@ DOCUMENT_VERSIONS = {
     "privacy": "2026-04-01",
     "tokushoho": "2026-12-01",
 }
+
+#: The automatic-renewal terms shown before a customer opts in (特定商取引法, 定期購入): stored with
+#: the consent. Change it when ``templates/renewals/_terms.html`` changes.
+AUTO_RENEWAL_TERMS_VERSION = "2026-12-02"

@@ -191,6 +191,7 @@ def details(request, number: str):
         initial["agree"] = True
     if reusable is not None:
         initial["keep_card"] = reusable.keep_card
+        initial["auto_renew"] = order.auto_renew  # kept on "Edit order"; never preselected
     form = DetailsForm(
         request.POST or None,
         initial=initial,
@@ -206,6 +207,7 @@ def details(request, number: str):
                 payment_method=form.cleaned_data["payment_method"],
                 saved_card=form.cleaned_data["saved_card"],
                 keep_card=form.cleaned_data.get("keep_card", False),
+                auto_renew=form.cleaned_data.get("auto_renew", False),
             )
         except PaymentError as error:  # Stripe unreachable, or it does not know the card
             form.add_error("payment_method", error.message)
@@ -233,8 +235,18 @@ def details(request, number: str):
             "card_messages": card_setup_messages(),
             "stripe_js_url": settings.STRIPE_JS_URL,
             "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+            **_auto_renewal_terms(order),
         },
     )
+
+
+def _auto_renewal_terms(order: Order) -> dict:
+    """What ``renewals/_terms.html`` shows for this order's product and term (DESIGN 6a)."""
+    return {
+        "product": order.product,
+        "terms": [order],
+        "days_before": settings.AUTO_RENEW_DAYS_BEFORE,
+    }
 
 
 @never_cache
@@ -270,6 +282,7 @@ def confirm(request, number: str):
                 term_years=order.term_years,
                 paid_on=timezone.localdate(),
             ),
+            **_auto_renewal_terms(order),
         },
     )
 
