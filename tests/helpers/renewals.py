@@ -5,6 +5,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.core.management import call_command
+from django.urls import reverse
 
 from orders import services
 from orders.models import Order, SentMail
@@ -57,3 +58,15 @@ def mail_keys(order) -> list[str]:
 
 def renewal_of(license) -> AutoRenewal:
     return AutoRenewal.objects.select_related("card").get(license=license)
+
+
+def switch_on_from_license_page(client, license, number=OK, *, term: int = 1, agree: bool = True):
+    """What the license page's "Switch automatic renewal on" does with a new card: the page sets
+    up the card at Stripe (stripe.js confirms the SetupIntent) and posts only the ``pm_…``."""
+    url = reverse("renewals:switch_on", args=[license.serial])
+    page = client.get(url)
+    setup = confirm_card_setup(page.context["client_secret"], number)
+    form = {"term": term, "card": "new", "payment_method": setup["payment_method"]}
+    if agree:
+        form["agree"] = "on"
+    return client.post(url, form)
