@@ -113,3 +113,4 @@ class DetailsForm(forms.Form):
 
 class RemoveCardForm(forms.Form):
     card = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+    confirm = forms.BooleanField(required=False)

@@ -399,6 +399,15 @@ def saved_cards(request):
         form = RemoveCardForm(request.POST)
         if not form.is_valid():
             return HttpResponseBadRequest(_("Choose a card to remove."))
+        card = selectors.saved_cards(user=request.user).filter(pk=form.cleaned_data["card"]).first()
+        if card is None:
+            raise Http404
+        renewing = selectors.licenses_renewed_with(card=card)
+        if renewing and not form.cleaned_data["confirm"]:
+            # DESIGN 6a: removing the automatic-renewal card switches it off; ask first.
+            return render(
+                request, "orders/remove_card_confirm.html", {"card": card, "licenses": renewing}
+            )
         try:
             cards.remove_saved_card(user=request.user, card_id=form.cleaned_data["card"])
         except SavedCard.DoesNotExist as missing:
@@ -407,9 +416,21 @@ def saved_cards(request):
             messages.error(request, error.message)
         else:
             messages.success(request, _("The card was removed."))
+            if renewing:
+                messages.warning(
+                    request,
+                    _("Automatic renewal was switched off for %(serials)s.")
+                    % {"serials": ", ".join(license.serial for license in renewing)},
+                )
         return redirect("orders:cards")
     return render(
         request,
         "orders/saved_cards.html",
-        {"cards": list(selectors.saved_cards(user=request.user))},
+        {
+            "cards": list(
+                selectors.saved_cards(user=request.user).prefetch_related(
+                    "automatic_renewals__license"
+                )
+            )
+        },
     )
