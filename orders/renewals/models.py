@@ -56,7 +56,7 @@ class RenewalAttempt(models.Model):
     class Outcome(models.TextChoices):
         PENDING = "pending", _("Charging")
         SUCCEEDED = "succeeded", _("Paid")
-        DECLINED = "declined", _("Declined")
+        DECLINED = "declined", _("Card declined")
         AUTHENTICATION_REQUIRED = "authentication_required", _("3-D Secure needed")
         ERROR = "error", _("Stripe unavailable")
 

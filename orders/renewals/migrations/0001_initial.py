@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('slot', models.SmallIntegerField(help_text='The point of the retry schedule it belongs to.', verbose_name='days before expiry')),
                 ('run_on', models.DateField(verbose_name='run for the day')),
-                ('outcome', models.CharField(choices=[('pending', 'Charging'), ('succeeded', 'Paid'), ('declined', 'Declined'), ('authentication_required', '3-D Secure needed'), ('error', 'Stripe unavailable')], default='pending', max_length=30, verbose_name='outcome')),
+                ('outcome', models.CharField(choices=[('pending', 'Charging'), ('succeeded', 'Paid'), ('declined', 'Card declined'), ('authentication_required', '3-D Secure needed'), ('error', 'Stripe unavailable')], default='pending', max_length=30, verbose_name='outcome')),
                 ('failure_code', models.CharField(blank=True, max_length=100, verbose_name='failure code')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='attempted at')),
                 ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='answered at')),

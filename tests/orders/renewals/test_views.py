@@ -45,7 +45,7 @@ def test_switching_on_shows_the_subscription_terms_and_needs_consent_and_a_card(
 
     response = switch_on_from_license_page(customer_client, license, OK, agree=False)
     assert response.status_code == 200
-    assert "自動更新の条件に同意してください" in response.content.decode()
+    assert "自動更新の条件をお読みのうえ、同意してください" in response.content.decode()
     license.refresh_from_db()
     assert not license.auto_renew and not AutoRenewal.objects.exists()
 
