@@ -291,7 +291,15 @@ def release_claim(*, order: Order, any_age: bool = False) -> bool:
             seconds=settings.RECONCILE_AFTER_SECONDS
         ):
             return False
-        order.status = S.DETAILS_ENTERED
+        if order.is_automatic:
+            # Nobody waits at a page to confirm again: the attempt failed, and the automatic
+            # renewal's next slot tries again (orders.renewals).
+            payment.status = Payment.Status.FAILED
+            payment.failure_code = "not_sent"
+            payment.save(update_fields=["status", "failure_code", "updated_at"])
+            order.status = S.PAYMENT_FAILED
+        else:
+            order.status = S.DETAILS_ENTERED
         order.save(update_fields=["status", "updated_at"])
     return True
 

@@ -190,30 +190,92 @@ def charge_license(*, license: License, on: dt.date) -> str:
 
 
 def _claim(*, license: License, on: dt.date) -> Claim | str:
+    """Claim the charge due ``on``: the automatic order of the license's expiry date (created if
+    need be) moves to ``awaiting_payment`` with a new attempt and payment, committed before
+    Stripe is called.
+
+    The order is locked before the license, as fulfilment does (``extend_license``), so the two
+    never wait on each other; the license lock is what a switch-off takes too, so a claim after
+    a switch-off sees it. A second claim for the same slot finds the attempt (or its unique
+    constraint) and stops.
+    """
+    order = _automatic_order(license=license, on=on)
+    if isinstance(order, str):
+        return order
     with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
         license = License.objects.select_for_update().get(pk=license.pk)
         if not license.auto_renew:
             return "switched off"
-        if license.revoked_at is not None or license.owner_id is None:
-            return "not renewable"
+        if license.expires_on != order.renews_expiry:
+            return "renewed since"
         slot = slot_on(expires_on=license.expires_on, on=on)
         if slot is None:
             return "not due"
-        renewal = (
-            AutoRenewal.objects.select_related("card__customer").filter(license=license).first()
-        )
-        if renewal is None or renewal.card is None:
-            return "no card"
-        order = (
-            Order.objects.select_for_update()
-            .filter(license=license, kind=Order.Kind.AUTOMATIC, renews_expiry=license.expires_on)
+        if order.status not in (S.DRAFT, S.PAYMENT_FAILED):
+            # Paid, being charged, or the customer is paying it by hand.
+            return f"order {order.status}"
+        if order.renewal_attempts.filter(outcome=Outcome.AUTHENTICATION_REQUIRED).exists():
+            return "waiting for the customer's authentication"
+        if order.renewal_attempts.filter(slot__lte=slot).exists():
+            return "attempted already"
+        card = (
+            SavedCard.objects.select_related("customer")
+            .filter(automatic_renewals__license=license)
             .first()
         )
-        if order is None:
-            option, term = renewal_term(license=license, term_years=renewal.term_years, today=on)
-            if term is None:
-                return "no price"
-            order = Order.objects.create(
+        if card is None:
+            return "no card"
+        try:
+            with transaction.atomic():
+                attempt = RenewalAttempt.objects.create(order=order, slot=slot, run_on=on)
+        except IntegrityError:
+            return "attempted already"
+        last = order.payments.order_by("-attempt").values_list("attempt", flat=True).first() or 0
+        payment = Payment.objects.create(
+            order=order,
+            attempt=last + 1,
+            amount=order.amount,
+            status=Payment.Status.PROCESSING,
+            stripe_customer_id=card.customer.stripe_id,
+            stripe_payment_method=card.stripe_payment_method,
+            card_brand=card.brand,
+            card_last4=card.last4,
+            keep_card=True,
+        )
+        attempt.payment = payment
+        attempt.save(update_fields=["payment"])
+        order.status = S.AWAITING_PAYMENT
+        order.stripe_customer_id = card.customer.stripe_id
+        order.save(update_fields=["status", "stripe_customer_id", "updated_at"])
+    return Claim(order=order, payment=payment, attempt=attempt, last=slot == min(retry_schedule()))
+
+
+def _automatic_order(*, license: License, on: dt.date) -> Order | str:
+    """The automatic order of the license's current expiry date, created (as a draft, priced
+    now: the renewal price of the current product for the consented term, J1) when this is its
+    first charge. The unique (license, expiry date) makes a concurrent creation use the first."""
+    license = License.objects.select_related("owner", "product").get(pk=license.pk)
+    if not license.auto_renew:
+        return "switched off"
+    if license.revoked_at is not None or license.owner_id is None:
+        return "not renewable"
+    if slot_on(expires_on=license.expires_on, on=on) is None:
+        return "not due"
+    existing = Order.objects.filter(
+        license=license, kind=Order.Kind.AUTOMATIC, renews_expiry=license.expires_on
+    ).first()
+    if existing is not None:
+        return existing
+    renewal = AutoRenewal.objects.filter(license=license).first()
+    if renewal is None or renewal.card_id is None:
+        return "no card"
+    option, term = renewal_term(license=license, term_years=renewal.term_years, today=on)
+    if term is None:
+        return "no price"
+    try:
+        with transaction.atomic():
+            return Order.objects.create(
                 kind=Order.Kind.AUTOMATIC,
                 renews_expiry=license.expires_on,
                 customer=license.owner,
@@ -230,42 +292,14 @@ def _claim(*, license: License, on: dt.date) -> Claim | str:
                 tax_rate=TAX_RATE,
                 language=customer_preferences(user=license.owner).language
                 or settings.LANGUAGE_CODE,
-                status=S.AWAITING_PAYMENT,
-                stripe_customer_id=renewal.card.customer.stripe_id,
+                status=S.DRAFT,
                 terms_accepted_at=renewal.consented_at,
                 terms_versions={"auto_renewal": renewal.terms_version},
             )
-        elif order.status != S.PAYMENT_FAILED:
-            # Paid, being charged, waiting for 3-D Secure, or the customer is paying it by hand.
-            return f"order {order.status}"
-        elif order.renewal_attempts.filter(outcome=Outcome.AUTHENTICATION_REQUIRED).exists():
-            return "waiting for the customer's authentication"
-        if order.renewal_attempts.filter(slot__lte=slot).exists():
-            return "attempted already"
-        try:
-            with transaction.atomic():
-                attempt = RenewalAttempt.objects.create(order=order, slot=slot, run_on=on)
-        except IntegrityError:
-            return "attempted already"
-        last = order.payments.order_by("-attempt").values_list("attempt", flat=True).first() or 0
-        card = renewal.card
-        payment = Payment.objects.create(
-            order=order,
-            attempt=last + 1,
-            amount=order.amount,
-            status=Payment.Status.PROCESSING,
-            stripe_customer_id=card.customer.stripe_id,
-            stripe_payment_method=card.stripe_payment_method,
-            card_brand=card.brand,
-            card_last4=card.last4,
-            keep_card=True,
+    except IntegrityError:
+        return Order.objects.get(
+            license=license, kind=Order.Kind.AUTOMATIC, renews_expiry=license.expires_on
         )
-        attempt.payment = payment
-        attempt.save(update_fields=["payment"])
-        if order.status != S.AWAITING_PAYMENT:
-            order.status = S.AWAITING_PAYMENT
-            order.save(update_fields=["status", "updated_at"])
-    return Claim(order=order, payment=payment, attempt=attempt, last=slot == min(retry_schedule()))
 
 
 def _record_answer(claim: Claim, intent: gateway.IntentState) -> str:

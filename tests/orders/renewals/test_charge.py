@@ -5,14 +5,18 @@ and expiry date, and the same fulfilment extends the license once."""
 import datetime as dt
 
 import pytest
+from django.core.management import call_command
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from licenses.models import LicenseEvent
 from orders.legal import AUTO_RENEWAL_TERMS_VERSION
 from orders.models import Order, Payment
 from orders.payments import gateway
+from orders.payments.reconciliation import reconcile_payments
 from orders.renewals import services
 from orders.renewals.models import AutoRenewal, RenewalAttempt
+from orders.services import release_claim
 from tests.helpers.renewals import (
     automatic_orders,
     charge_day,
@@ -20,7 +24,10 @@ from tests.helpers.renewals import (
     opted_in_at_checkout,
     renewal_of,
     run_auto_renewals,
+    switch_on_from_license_page,
 )
+from tests.helpers.stripe import DECLINED_ON_CHARGE
+from tests.helpers.threads import run_together
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("localstripe")]
 
@@ -99,3 +106,59 @@ def test_switched_off_nothing_is_charged_even_on_the_charge_day(
 
     assert not automatic_orders(license).exists()
     assert services.charge_license(license=license, on=charge_day(license)) == "switched off"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_runs_two_beats_and_a_retried_task_charge_once(
+    customer, django_capture_on_commit_callbacks
+):
+    """Three at once (threads, each with its own database connection; tasks run in-process
+    when their transaction commits): two sweeps of the same day and the charge task itself."""
+    license, _checkout = opted_in_at_checkout(customer, django_capture_on_commit_callbacks)
+    expiry = license.expires_on
+    day = charge_day(license)
+
+    _results, errors = run_together(
+        lambda: call_command("run_auto_renewals", "--date", day.isoformat()),
+        lambda: call_command("run_auto_renewals", "--date", day.isoformat()),
+        lambda: services.charge_license(license=license, on=day),
+    )
+
+    assert errors == []
+    order = automatic_orders(license).get()
+    assert order.payments.count() == 1
+    assert RenewalAttempt.objects.filter(order=order).count() == 1
+    assert LicenseEvent.objects.filter(order=order).count() == 1
+    license.refresh_from_db()
+    assert license.expires_on == expiry.replace(year=expiry.year + 1)
+
+
+def test_reconciliation_leaves_an_automatic_order_between_retries_alone(
+    customer, client, django_capture_on_commit_callbacks, settings
+):
+    """A declined automatic order waits days for its next try: not a stale checkout to cancel;
+    its claim released by the sweep (the process died before Stripe answered) fails the
+    attempt, so the next slot tries again."""
+    license, _checkout = opted_in_at_checkout(customer, django_capture_on_commit_callbacks)
+    client.force_login(customer)
+    switch_on_from_license_page(client, license, DECLINED_ON_CHARGE)
+    run_auto_renewals(charge_day(license), django_capture_on_commit_callbacks)
+    order = automatic_orders(license).get()
+    assert order.status == "payment_failed"
+    Order.objects.filter(pk=order.pk).update(updated_at=timezone.now() - dt.timedelta(days=3))
+
+    reconcile_payments()
+
+    order.refresh_from_db()
+    assert order.status == "payment_failed"
+
+    # A claim whose process died before Stripe was called.
+    Order.objects.filter(pk=order.pk).update(status="awaiting_payment")
+    Payment.objects.create(
+        order=order, attempt=9, amount=order.amount, stripe_customer_id="cus_x",
+        stripe_payment_method="pm_x", status="processing",
+    )  # fmt: skip
+    assert release_claim(order=order, any_age=True)
+    order.refresh_from_db()
+    assert order.status == "payment_failed"
+    assert order.payments.get(attempt=9).status == "failed"
