@@ -162,3 +162,32 @@ def test_reconciliation_leaves_an_automatic_order_between_retries_alone(
     order.refresh_from_db()
     assert order.status == "payment_failed"
     assert order.payments.get(attempt=9).status == "failed"
+
+
+def test_the_off_session_charge_is_in_stripes_contract(
+    stripe_contract, customer, django_capture_on_commit_callbacks
+):
+    """DESIGN 5.1 for issue 11: the automatic charge is a PaymentIntent created with the
+    Customer, the saved PaymentMethod, ``off_session=true`` and ``confirm=true`` (no
+    ``automatic_payment_methods``: nothing is confirmed in a page), an Idempotency-Key of its
+    own, at the pinned version; the recorder checks the params against the SDK's types."""
+    license, _checkout = opted_in_at_checkout(customer, django_capture_on_commit_callbacks)
+    stripe_contract.requests.clear()
+
+    run_auto_renewals(charge_day(license), django_capture_on_commit_callbacks)
+
+    order = automatic_orders(license).get()
+    payment = order.payments.get()
+    created = [r for r in stripe_contract.requests if r.endpoint == "PaymentIntentCreateParams"]
+    assert len(created) == 1
+    assert dict(created[0].params) == {
+        "amount": str(order.amount),
+        "currency": "jpy",
+        "customer": renewal_of(license).card.customer.stripe_id,
+        "payment_method": payment.stripe_payment_method,
+        "off_session": "true",
+        "confirm": "true",
+        "metadata[order]": order.number,
+        "metadata[kind]": "automatic",
+    }
+    assert stripe_contract.problems() == []
