@@ -138,3 +138,15 @@ def test_the_checkout_box_is_never_preselected_and_the_confirm_step_repeats_the_
     page = customer_client.get(reverse("orders:confirm", args=[order.number])).content.decode()
     assert 'id="auto-renewal-terms"' in page
     assert "¥4,790" in page and "解約" in page
+
+
+def test_the_legal_disclosure_terms_and_help_say_what_automatic_renewal_does(client, settings):
+    settings.AUTO_RENEW_DAYS_BEFORE = 5
+    tokushoho = client.get(reverse("legal:tokushoho")).content.decode()
+    assert 'id="automatic-renewal"' in tokushoho
+    assert "有効期限の5日前" in tokushoho and "解約" in tokushoho and "30日前" in tokushoho
+    assert "自動更新" in client.get(reverse("legal:terms")).content.decode()
+    help_page = client.get(reverse("help")).content.decode()
+    assert 'id="automatic-renewal"' in help_page and "5日前" in help_page
+    english = client.get("/en" + reverse("legal:tokushoho")).content.decode()
+    assert "5 days before the expiry date" in english
