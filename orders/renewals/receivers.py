@@ -1,5 +1,7 @@
 """What renewals does when the parent app reports a change (connected in ``apps.ready``)."""
 
+import logging
+
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
@@ -8,6 +10,8 @@ from orders.payments.cards import card_kept
 
 from . import services
 from .models import AutoRenewal
+
+logger = logging.getLogger(__name__)
 
 
 @receiver(card_kept)
@@ -22,14 +26,19 @@ def switch_on_after_checkout(sender, *, payment, card: SavedCard, **kwargs) -> N
         license_id=order.license_id, consented_at__gte=order.terms_accepted_at
     ).exists():
         return  # already done (a retried task), or a later choice of the customer stands
-    services.switch_on(
-        license=order.license,
-        card=card,
-        term_years=order.term_years,
-        source=AutoRenewal.Source.CHECKOUT,
-        consented_at=order.terms_accepted_at,
-        terms_version=order.terms_versions.get("auto_renewal", ""),
-    )
+    try:
+        services.switch_on(
+            license=order.license,
+            card=card,
+            term_years=order.term_years,
+            source=AutoRenewal.Source.CHECKOUT,
+            consented_at=order.terms_accepted_at,
+            terms_version=order.terms_versions.get("auto_renewal", ""),
+        )
+    except services.RenewalError as error:
+        # E.g. the product is no longer renewed as itself for that term: the card stays saved,
+        # the license page offers the switch with the terms that exist.
+        logger.warning("Automatic renewal of %s not switched on: %s", order.license, error)
 
 
 @receiver(pre_delete, sender=SavedCard)
