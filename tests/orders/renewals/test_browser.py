@@ -39,6 +39,7 @@ def test_opt_in_at_checkout_then_switch_off_and_on_again_from_the_license_page(
     expect(page.locator("#auto-renewal-terms")).to_contain_text("解約されるまで")
     page.get_by_role("button", name="注文を確定").click()
     expect(page.get_by_role("heading", name="お申し込みありがとうございました")).to_be_visible()
+    expect(page.locator("#auto-renewal-on")).to_contain_text("いつでも解約できます")
     wait_until(lambda: AutoRenewal.objects.filter(license=license).exists(), timeout=20)
 
     page.goto(f"{live_server.url}/licenses/{license.serial}/")
