@@ -10,7 +10,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from licenses.admin import ReadOnlyAdmin
+from licenses.admin import ReadOnlyAdmin, ReadOnlyInline
+from orders import admin as orders_admin
+from orders.models import Order
 
 from .models import AutoRenewal, RenewalAttempt, RenewalNotice
 from .selectors import card_expires_before, charge_date
@@ -115,3 +117,20 @@ class RenewalNoticeAdmin(ReadOnlyAdmin):
     list_select_related = ["license"]
     search_fields = ["license__serial", "to"]
     date_hierarchy = "sent_at"
+
+
+class RenewalAttemptInline(ReadOnlyInline):
+    model = RenewalAttempt
+    fields = ["created_at", "slot", "run_on", "outcome", "failure_code", "payment", "finished_at"]
+    readonly_fields = fields
+    ordering = ["created_at", "id"]
+
+
+# An automatic order's page shows its attempts: this nested app extends its parent's admin (the
+# parent never imports the nested app), as licenses.reminders does for the license page.
+admin.site.unregister(Order)
+
+
+@admin.register(Order)
+class OrderAdmin(orders_admin.OrderAdmin):
+    inlines = [*orders_admin.OrderAdmin.inlines, RenewalAttemptInline]

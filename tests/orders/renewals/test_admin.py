@@ -102,3 +102,5 @@ def test_failed_attempts_and_retries_are_listed_and_filtered(operator_client):
     assert (
         operator_client.get(reverse("admin:renewals_renewalnotice_changelist")).status_code == 200
     )
+    change = operator_client.get(reverse("admin:orders_order_change", args=[first.order.pk]))
+    assert "自動更新の決済試行" in change.content.decode()  # the attempts inline
