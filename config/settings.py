@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "licenses.reminders",
     "orders",
     "orders.receipts",
+    "orders.renewals",
 ]
 
 MIDDLEWARE = [
@@ -300,7 +301,19 @@ REMINDER_SWEEP_HOUR = env.int("REMINDER_SWEEP_HOUR", default=9)
 REMINDER_BATCH_SIZE = env.int("REMINDER_BATCH_SIZE", default=500)
 REMINDER_SEND_RATE = env.str("REMINDER_SEND_RATE", default="10/s")
 REMINDER_LINK_MAX_AGE_DAYS = env.int("REMINDER_LINK_MAX_AGE_DAYS", default=60)
+# Automatic renewal (DESIGN 6a): the first off-session charge AUTO_RENEW_DAYS_BEFORE days before
+# expiry, retries after a decline at AUTO_RENEW_RETRY_DAYS (days before expiry; the last one is
+# the final try), the notice AUTO_RENEW_NOTICE_DAYS before the charge; beat sweeps daily at
+# AUTO_RENEW_SWEEP_HOUR (shop time).
+AUTO_RENEW_DAYS_BEFORE = env.int("AUTO_RENEW_DAYS_BEFORE", default=7)
+AUTO_RENEW_RETRY_DAYS = env.list("AUTO_RENEW_RETRY_DAYS", cast=int, default=[7, 3, 0])
+AUTO_RENEW_NOTICE_DAYS = env.int("AUTO_RENEW_NOTICE_DAYS", default=30)
+AUTO_RENEW_SWEEP_HOUR = env.int("AUTO_RENEW_SWEEP_HOUR", default=10)
 CELERY_BEAT_SCHEDULE = {
+    "automatic-renewals": {
+        "task": "orders.renewals.services.run_auto_renewal_sweep",
+        "schedule": crontab(hour=AUTO_RENEW_SWEEP_HOUR, minute=0),
+    },
     "reconcile-payments": {
         "task": "orders.payments.reconciliation.run_reconciliation",
         "schedule": RECONCILE_INTERVAL_SECONDS,

@@ -48,6 +48,7 @@ urlpatterns += i18n_patterns(
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("account/", license_views.account, name="account"),
+    path("", include("orders.renewals.urls")),
     path("licenses/", include("licenses.urls")),
     path("reminders/", include("licenses.reminders.urls")),
     path("legal/", include("orders.urls_legal")),

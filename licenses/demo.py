@@ -148,7 +148,7 @@ LICENSES = [
      [("iMac", M, 2013, "14.0.1.46")]),
     ("demo@example.com", "MAMO-DEMO-0006-ANDR", "mp-2013-3dev", 25, 1, False,
      [("Android スマホ", A, 2013, "11.2.4")]),
-    ("demo@example.com", "MAMO-DEMO-0007-CLOD", "cloud", 60, 1, True,
+    ("demo@example.com", "MAMO-DEMO-0007-CLOD", "cloud", 20, 1, True,
      [("仕事用PC", W, 2026, "18.0.1205")]),
     ("demo@example.com", "MAMO-DEMO-0008-TSST", "ts-std", 120, 1, False,
      [("家族のPC", W, 2026, "18.0.1205"), ("iPhone", IOS, 2026, "18.0")]),

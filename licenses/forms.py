@@ -108,10 +108,6 @@ class RegisterLicenseForm(forms.Form):
     )
 
 
-class AutoRenewForm(forms.Form):
-    enabled = forms.BooleanField(required=False)
-
-
 class CorrectExpiryForm(forms.Form):
     """Admin's "correct expiry" (an operator's correction, written to the ledger)."""
 

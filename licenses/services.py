@@ -23,7 +23,7 @@ from .tokens import signup_token_generator
 
 SUPPORT_GROUP = "Support staff"
 # Support staff read the catalog, licenses and their ledger and reminders, customers' mail
-# settings, orders and payments, and work the receipt queue (issue, reissue, decline). They change nothing else.
+# settings, orders and payments, automatic renewals and their attempts, and work the receipt queue (issue, reissue, decline). They change nothing else.
 SUPPORT_PERMISSIONS = [
     ("licenses", "view_product"),
     ("licenses", "view_price"),
@@ -38,6 +38,9 @@ SUPPORT_PERMISSIONS = [
     ("receipts", "view_receipt"),
     ("receipts", "view_receiptevent"),
     ("receipts", "issue_receipt"),
+    ("renewals", "view_autorenewal"),
+    ("renewals", "view_renewalattempt"),
+    ("renewals", "view_renewalnotice"),
 ]
 
 

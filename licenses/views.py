@@ -15,7 +15,6 @@ from . import redemption, reserves, selectors, services, throttle
 from .forms import (
     AccountPreferencesForm,
     AddCodeForm,
-    AutoRenewForm,
     PasswordResetRequestForm,
     RegisterLicenseForm,
     ResetPasswordForm,
@@ -222,17 +221,3 @@ def register_license(request):
             )
             return redirect("licenses:detail", serial=license.serial)
     return render(request, "licenses/register.html", {"form": form})
-
-
-@login_required
-@require_POST
-def set_auto_renew(request, serial: str):
-    license = selectors.customer_license(user=request.user, serial=serial)
-    form = AutoRenewForm(request.POST)
-    if form.is_valid():
-        services.set_auto_renew(license=license, enabled=form.cleaned_data["enabled"])
-        if license.auto_renew:
-            messages.success(request, _("Automatic renewal is on."))
-        else:
-            messages.success(request, _("Automatic renewal is off."))
-    return redirect("licenses:detail", serial=license.serial)

@@ -114,7 +114,7 @@ class DisputeFilter(admin.SimpleListFilter):
 class OrderAdmin(admin.ModelAdmin):
     list_display = ["number", "created_at", "contact", "license", "product", "term_years",
                     "amount", "refunded", "status", "attention"]  # fmt: skip
-    list_filter = ["attention", "status", StuckFilter, DisputeFilter, "path_kind", "term_years",
+    list_filter = ["attention", "status", "kind", StuckFilter, DisputeFilter, "path_kind", "term_years",
                    "created_at"]  # fmt: skip
     list_select_related = ["license", "product", "customer"]
     search_fields = ["=number", "email", "customer__email", "license__serial"]

@@ -55,6 +55,14 @@ class DetailsForm(forms.Form):
             "“Saved cards”."
         ),
     )
+    auto_renew = forms.BooleanField(
+        label=_("Renew automatically with this card"),
+        required=False,
+        help_text=_(
+            "Optional. The card is kept for the renewals; the terms are shown below. You can "
+            "cancel at any time on the license page."
+        ),
+    )
     agree = forms.BooleanField(
         label=_("I agree to the above"),
         error_messages={"required": _("Please read and agree to the documents above.")},
@@ -82,6 +90,7 @@ class DetailsForm(forms.Form):
             )
         if not can_keep:
             del self.fields["keep_card"]
+            del self.fields["auto_renew"]  # a saved card needs an account
 
     def clean_payment_method(self) -> str:
         method = self.cleaned_data.get("payment_method", "").strip()
@@ -104,3 +113,4 @@ class DetailsForm(forms.Form):
 
 class RemoveCardForm(forms.Form):
     card = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+    confirm = forms.BooleanField(required=False)

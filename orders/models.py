@@ -37,6 +37,10 @@ class Order(models.Model):
         REFUND_FAILED = "refund_failed", _("Refund failed")
         DISPUTED = "disputed", _("Disputed by the card holder")
 
+    class Kind(models.TextChoices):
+        CHECKOUT = "checkout", _("Bought in the shop")
+        AUTOMATIC = "automatic", _("Automatic renewal")
+
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         DETAILS_ENTERED = "details_entered", _("Details entered")
@@ -69,6 +73,23 @@ class Order(models.Model):
     )
     product = models.ForeignKey(
         Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product ordered")
+    )
+    kind = models.CharField(
+        _("order kind"), max_length=10, choices=Kind.choices, default=Kind.CHECKOUT
+    )
+    renews_expiry = models.DateField(
+        _("expiry date renewed automatically"),
+        null=True,
+        blank=True,
+        help_text=_("Automatic renewals: the expiry date this charge renews (one order per date)."),
+    )
+    auto_renew = models.BooleanField(
+        _("automatic renewal requested"),
+        default=False,
+        help_text=_(
+            "The customer opted in to automatic renewal with this card at the details step; "
+            "the consent time is the terms' time, the text's version is in the versions agreed to."
+        ),
     )
     path_kind = models.CharField(_("kind"), max_length=20, choices=RenewalPath.Kind.choices)
     term_years = models.PositiveSmallIntegerField(_("term (years)"), choices=TERM_CHOICES)
@@ -121,6 +142,16 @@ class Order(models.Model):
                 condition=Q(customer__isnull=False) | ~Q(email="") | Q(status="draft"),
                 name="order_has_customer_or_email",
             ),
+            # DESIGN 6a: reruns, two beats or a retried task never make a second charge.
+            models.UniqueConstraint(
+                fields=["license", "renews_expiry"],
+                condition=Q(kind="automatic"),
+                name="order_one_automatic_per_license_expiry",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="checkout") | Q(renews_expiry__isnull=False),
+                name="order_automatic_has_expiry",
+            ),
         ]
         indexes = [models.Index(fields=["status", "updated_at"], name="order_status_updated_idx")]
 
@@ -130,6 +161,10 @@ class Order(models.Model):
     @property
     def is_upgrade(self) -> bool:
         return self.path_kind == RenewalPath.Kind.UPGRADE
+
+    @property
+    def is_automatic(self) -> bool:
+        return self.kind == self.Kind.AUTOMATIC
 
     @property
     def is_paid(self) -> bool:

@@ -74,3 +74,14 @@ def stuck_orders(*, cutoff: dt.datetime | None = None) -> dict[str, Q]:
         # tells).
         "claimed": Q(status=S.AWAITING_PAYMENT, updated_at__lt=cutoff),
     }
+
+
+def licenses_renewed_with(*, card: SavedCard) -> list:
+    """The licenses whose automatic renewal charges ``card`` (switched on): removing the card
+    switches it off (``orders.renewals`` keeps the relation; read here through it)."""
+    return [
+        renewal.license
+        for renewal in card.automatic_renewals.select_related("license__product").filter(
+            license__auto_renew=True
+        )
+    ]

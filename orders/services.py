@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from licenses.models import TAX_RATE, License
 from licenses.selectors import renewal_options
 
-from .legal import DOCUMENT_VERSIONS
+from .legal import AUTO_RENEWAL_TERMS_VERSION, DOCUMENT_VERSIONS
 from .models import Order, Payment, SavedCard
 from .payments import cards, gateway
 from .payments.duplicates import refund_duplicate
@@ -114,6 +114,7 @@ def enter_details(
     payment_method: str = "",
     saved_card: SavedCard | None = None,
     keep_card: bool = False,
+    auto_renew: bool = False,
 ) -> Payment:
     """T4: the contact email and a card, as a new payment attempt.
 
@@ -121,9 +122,12 @@ def enter_details(
     must belong to the order's Stripe Customer; brand and last 4 come from Stripe) or one of the
     account's saved cards. With neither, the card of the last attempt is kept (the customer came
     back with "Edit order"), unless that attempt failed. ``keep_card`` is the customer's consent
-    to keep the card for next time (signed-in customers only).
+    to keep the card for next time (signed-in customers only); ``auto_renew`` their opt-in to
+    automatic renewal with this card (DESIGN 6a), which keeps the card too: the consent time is
+    the terms' time and the version of the automatic-renewal terms is recorded with the others.
     """
-    keep_card = keep_card and order.customer_id is not None
+    auto_renew = auto_renew and order.customer_id is not None
+    keep_card = (keep_card or auto_renew) and order.customer_id is not None
     with transaction.atomic():
         order = _lock_open_order(order)
         previous = latest_payment(order=order)
@@ -132,7 +136,7 @@ def enter_details(
         if not new_card and not reuse:
             raise CheckoutError(_("Enter your card details."))
         if reuse:
-            _record_details(order, email)
+            _record_details(order, email, auto_renew)
             if not SavedCard.objects.filter(
                 stripe_payment_method=previous.stripe_payment_method
             ).exists():
@@ -164,7 +168,7 @@ def enter_details(
         # Checked again: another tab may have confirmed the order meanwhile.
         order = _lock_open_order(order)
         order.stripe_setup_intent = ""  # used up: the next details step sets up a new one
-        _record_details(order, email, "stripe_setup_intent")
+        _record_details(order, email, auto_renew, "stripe_setup_intent")
         replaced = list(
             order.payments.filter(status=Payment.Status.CARD_ADDED).values_list("pk", flat=True)
         )
@@ -191,15 +195,19 @@ def _lock_open_order(order: Order) -> Order:
     return order
 
 
-def _record_details(order: Order, email: str, *extra_fields: str) -> None:
+def _record_details(order: Order, email: str, auto_renew: bool, *extra_fields: str) -> None:
     """details_entered only once a usable card is on the order (T4)."""
     order.email = email
     order.terms_accepted_at = timezone.now()
     order.terms_versions = dict(DOCUMENT_VERSIONS)
+    if auto_renew:
+        order.terms_versions["auto_renewal"] = AUTO_RENEWAL_TERMS_VERSION
+    order.auto_renew = auto_renew
     order.status = S.DETAILS_ENTERED
     order.save(
         update_fields=[
             "email",
+            "auto_renew",
             "terms_accepted_at",
             "terms_versions",
             "status",
@@ -283,7 +291,15 @@ def release_claim(*, order: Order, any_age: bool = False) -> bool:
             seconds=settings.RECONCILE_AFTER_SECONDS
         ):
             return False
-        order.status = S.DETAILS_ENTERED
+        if order.is_automatic:
+            # Nobody waits at a page to confirm again: the attempt failed, and the automatic
+            # renewal's next slot tries again (orders.renewals).
+            payment.status = Payment.Status.FAILED
+            payment.failure_code = "not_sent"
+            payment.save(update_fields=["status", "failure_code", "updated_at"])
+            order.status = S.PAYMENT_FAILED
+        else:
+            order.status = S.DETAILS_ENTERED
         order.save(update_fields=["status", "updated_at"])
     return True
 

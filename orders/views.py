@@ -191,6 +191,7 @@ def details(request, number: str):
         initial["agree"] = True
     if reusable is not None:
         initial["keep_card"] = reusable.keep_card
+        initial["auto_renew"] = order.auto_renew  # kept on "Edit order"; never preselected
     form = DetailsForm(
         request.POST or None,
         initial=initial,
@@ -206,6 +207,7 @@ def details(request, number: str):
                 payment_method=form.cleaned_data["payment_method"],
                 saved_card=form.cleaned_data["saved_card"],
                 keep_card=form.cleaned_data.get("keep_card", False),
+                auto_renew=form.cleaned_data.get("auto_renew", False),
             )
         except PaymentError as error:  # Stripe unreachable, or it does not know the card
             form.add_error("payment_method", error.message)
@@ -233,8 +235,18 @@ def details(request, number: str):
             "card_messages": card_setup_messages(),
             "stripe_js_url": settings.STRIPE_JS_URL,
             "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+            **_auto_renewal_terms(order),
         },
     )
+
+
+def _auto_renewal_terms(order: Order) -> dict:
+    """What ``renewals/_terms.html`` shows for this order's product and term (DESIGN 6a)."""
+    return {
+        "product": order.product,
+        "terms": [order],
+        "days_before": settings.AUTO_RENEW_DAYS_BEFORE,
+    }
 
 
 @never_cache
@@ -270,6 +282,7 @@ def confirm(request, number: str):
                 term_years=order.term_years,
                 paid_on=timezone.localdate(),
             ),
+            **_auto_renewal_terms(order),
         },
     )
 
@@ -386,6 +399,15 @@ def saved_cards(request):
         form = RemoveCardForm(request.POST)
         if not form.is_valid():
             return HttpResponseBadRequest(_("Choose a card to remove."))
+        card = selectors.saved_cards(user=request.user).filter(pk=form.cleaned_data["card"]).first()
+        if card is None:
+            raise Http404
+        renewing = selectors.licenses_renewed_with(card=card)
+        if renewing and not form.cleaned_data["confirm"]:
+            # DESIGN 6a: removing the automatic-renewal card switches it off; ask first.
+            return render(
+                request, "orders/remove_card_confirm.html", {"card": card, "licenses": renewing}
+            )
         try:
             cards.remove_saved_card(user=request.user, card_id=form.cleaned_data["card"])
         except SavedCard.DoesNotExist as missing:
@@ -394,9 +416,21 @@ def saved_cards(request):
             messages.error(request, error.message)
         else:
             messages.success(request, _("The card was removed."))
+            if renewing:
+                messages.warning(
+                    request,
+                    _("Automatic renewal was switched off for %(serials)s.")
+                    % {"serials": ", ".join(license.serial for license in renewing)},
+                )
         return redirect("orders:cards")
     return render(
         request,
         "orders/saved_cards.html",
-        {"cards": list(selectors.saved_cards(user=request.user))},
+        {
+            "cards": list(
+                selectors.saved_cards(user=request.user).prefetch_related(
+                    "automatic_renewals__license"
+                )
+            )
+        },
     )

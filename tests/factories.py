@@ -147,3 +147,25 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     stripe_payment_method = "pm_test"
     card_brand = "Visa"
     card_last4 = "4242"
+
+
+class StripeCustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "orders.StripeCustomer"
+
+    user = factory.SubFactory(UserFactory)
+    stripe_id = factory.Sequence(lambda n: f"cus_test{n:08d}")
+
+
+class SavedCardFactory(factory.django.DjangoModelFactory):
+    """A saved card record only (no Stripe behind it): for what never charges."""
+
+    class Meta:
+        model = "orders.SavedCard"
+
+    customer = factory.SubFactory(StripeCustomerFactory)
+    stripe_payment_method = factory.Sequence(lambda n: f"pm_test{n:08d}")
+    brand = "Visa"
+    last4 = "4242"
+    exp_month = 12
+    exp_year = 2040

@@ -30,8 +30,8 @@ def reminder_dates(*, on: dt.date, offsets: list[int] | None = None) -> dict[dt.
 def due_reminders(*, on: dt.date, offsets: list[int] | None = None) -> QuerySet:
     """``(license id, expiry date, offset)`` of every reminder due ``on`` and not yet sent.
 
-    Registered, active owners with an address who did not opt out; licenses neither revoked nor
-    on automatic renewal. One query: the expiry dates go through ``license_expires_on_idx`` (a
+    Registered, active owners with an address who did not opt out; licenses not revoked, and
+    not on automatic renewal before they expire. One query: the expiry dates go through ``license_expires_on_idx`` (a
     handful of days out of the whole table), the opt-out and the sent record are anti-joins on
     unique indexes. Today's and tomorrow's expiries come first, as the most urgent.
     """
@@ -58,10 +58,11 @@ def due_reminders(*, on: dt.date, offsets: list[int] | None = None) -> QuerySet:
             owner__isnull=False,
             owner__is_active=True,
             revoked_at__isnull=True,
-            # Issue 11 hook: a license on automatic renewal gets the automatic-renewal notice
-            # (DESIGN 6a, orders/renewals, built later) instead of these reminders.
-            auto_renew=False,
         )
+        # Up to the expiry date a license on automatic renewal gets the automatic-renewal
+        # notice and charge mails (orders/renewals) instead; one still expired after that was
+        # not renewed (its "not renewed" mail went), so the reminders after expiry go out.
+        .exclude(auto_renew=True, expires_on__gte=on)
         .exclude(owner__email="")
         .annotate(offset=offset, urgency=urgency)
         .filter(~Exists(opted_out), ~Exists(already_sent))

@@ -91,8 +91,9 @@ def skip_reason(*, license: License, expires_on: dt.date, today: dt.date) -> str
         return "no registered owner"
     if license.revoked_at is not None:
         return "revoked"
-    if license.auto_renew:
-        # Issue 11 hook: the automatic-renewal notice (DESIGN 6a) replaces the reminder.
+    if license.auto_renew and expires_on >= today:
+        # DESIGN 6a, 8: the automatic-renewal notice and charge replace the reminder until the
+        # expiry date; after it, the license was not renewed and the reminders say how to renew.
         return "automatic renewal"
     if license.status_on(today) == LicenseStatus.LAPSED:
         return "lapsed"

@@ -12,6 +12,7 @@ import logging
 
 from celery import shared_task
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from config.celery import RETRY_WITH_BACKOFF
@@ -20,6 +21,10 @@ from orders.models import Order, Payment, SavedCard, StripeCustomer
 from . import gateway
 
 logger = logging.getLogger(__name__)
+
+#: Sent (``payment=``, ``card=``) in the transaction that keeps the card of a successful payment
+#: on the account, or finds it kept already; automatic renewal (``orders.renewals``) listens.
+card_kept = Signal()
 
 #: Attempts whose card is no longer needed by them: keep it (consent) or detach it.
 SETTLED = (
@@ -80,15 +85,19 @@ def settle_card(*, payment: Payment) -> str:
     if payment.card_settled_at or payment.status not in SETTLED:
         return "unchanged"
     method = payment.stripe_payment_method
-    if SavedCard.objects.filter(stripe_payment_method=method).exists():
-        return _mark_settled(payment, "saved before")
+    saved = SavedCard.objects.filter(stripe_payment_method=method).first()
+    if saved is not None:
+        with transaction.atomic():
+            if payment.status == Payment.Status.SUCCEEDED:
+                card_kept.send(sender=SavedCard, payment=payment, card=saved)
+            return _mark_settled(payment, "saved before")
     owner = StripeCustomer.objects.filter(
         user_id=payment.order.customer_id, stripe_id=payment.stripe_customer_id
     ).first()
     if payment.keep_card and payment.status == Payment.Status.SUCCEEDED and owner is not None:
         card = gateway.retrieve_payment_method(payment_method_id=method)
         with transaction.atomic():
-            SavedCard.objects.get_or_create(
+            saved, _created = SavedCard.objects.get_or_create(
                 stripe_payment_method=method,
                 defaults={
                     "customer": owner,
@@ -98,6 +107,7 @@ def settle_card(*, payment: Payment) -> str:
                     "exp_year": card.exp_year,
                 },
             )
+            card_kept.send(sender=SavedCard, payment=payment, card=saved)
             return _mark_settled(payment, "kept")
     try:
         gateway.detach_payment_method(payment_method_id=method)
@@ -113,6 +123,26 @@ def _mark_settled(payment: Payment, outcome: str) -> str:
         card_settled_at=timezone.now()
     )
     return outcome
+
+
+def save_card(*, user, payment_method: str) -> SavedCard:
+    """Keep a card the account set up outside a checkout (the automatic-renewal switch on the
+    license page): read back from Stripe, it must be on the account's Stripe Customer."""
+    customer = StripeCustomer.objects.filter(user=user).first()
+    card = gateway.retrieve_payment_method(payment_method_id=payment_method)
+    if customer is None or card.customer_id != customer.stripe_id:
+        raise gateway.PaymentError(str(gateway.FAILED), code="not_this_customer")
+    saved, _created = SavedCard.objects.get_or_create(
+        stripe_payment_method=card.payment_method,
+        defaults={
+            "customer": customer,
+            "brand": card.brand,
+            "last4": card.last4,
+            "exp_month": card.exp_month,
+            "exp_year": card.exp_year,
+        },
+    )
+    return saved
 
 
 def remove_saved_card(*, user, card_id: int) -> None:

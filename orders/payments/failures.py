@@ -11,6 +11,9 @@ _MESSAGES = {
         "The card's 3-D Secure authentication was not completed. "
         "Please try again or use another card."
     ),
+    "authentication_required": _(
+        "Your card issuer asks you to confirm this payment yourself (3-D Secure)."
+    ),
     "insufficient_funds": _("The card has insufficient funds. Please use another card."),
     "expired_card": _("The card has expired. Please use another card."),
     "incorrect_cvc": _("The card's security code is incorrect."),

@@ -139,6 +139,15 @@ class IntentState:
     def succeeded(self) -> bool:
         return self.status == "succeeded"
 
+    @property
+    def needs_authentication(self) -> bool:
+        """The bank wants 3-D Secure: ``requires_action``, or (off session, real Stripe) a
+        ``requires_payment_method`` whose last error is ``authentication_required``."""
+        return self.requires_action or (
+            self.status == "requires_payment_method"
+            and self.failure_code == "authentication_required"
+        )
+
 
 @dataclass(frozen=True)
 class RefundState:
@@ -186,11 +195,14 @@ def ensure_customer(
         return client.v1.customers.create(params).id
 
 
-def create_setup_intent(*, customer_id: str, order_number: str) -> SetupState:
+def create_setup_intent(
+    *, customer_id: str, order_number: str = "", license_serial: str = ""
+) -> SetupState:
     """A SetupIntent for the details step: the page confirms it with the card Element
     (``stripe.confirmCardSetup``), Stripe may ask for 3-D Secure there, and on success the
     PaymentMethod is attached to the customer. ``usage=off_session`` so that a card kept with
-    consent can renew automatically later."""
+    consent can renew automatically later. The license page sets up the card of automatic
+    renewal the same way (``license_serial`` instead of an order)."""
     with _stripe_errors():
         setup = (
             _client()
@@ -199,7 +211,11 @@ def create_setup_intent(*, customer_id: str, order_number: str) -> SetupState:
                     "customer": customer_id,
                     "usage": "off_session",
                     "automatic_payment_methods": AUTOMATIC_PAYMENT_METHODS,
-                    "metadata": {"order": order_number},
+                    "metadata": (
+                        {"order": order_number}
+                        if order_number
+                        else {"automatic_renewal": license_serial}
+                    ),
                 }
             )
             .to_dict()
@@ -276,6 +292,43 @@ def create_and_confirm_payment_intent(
             intent = _intent_of_declined_charge(client, exc)
     state = _intent_state(intent)
     logger.info("PaymentIntent %s for order %s: %s", state.id, order_number, state.status)
+    return state
+
+
+def create_off_session_payment_intent(
+    *, amount: int, customer_id: str, payment_method: str, order_number: str, idempotency_key: str
+) -> IntentState:
+    """Charge a saved card with nobody at the page (automatic renewal, DESIGN 6a).
+
+    ``off_session=True, confirm=True`` with the Customer and its saved PaymentMethod, the one
+    Idempotency-Key of the attempt. A decline arrives as a 402 and is returned as the
+    PaymentIntent in ``requires_payment_method`` (like the on-session charge). When the bank
+    wants 3-D Secure, real Stripe answers 402 ``authentication_required`` (the PaymentIntent
+    then waits in ``requires_payment_method`` with that code); localstripe answers
+    ``requires_action`` instead. Both mean "the customer must authenticate in the browser"
+    (``IntentState.needs_authentication``).
+    """
+    client = _client()
+    params = {
+        "amount": amount,
+        "currency": CURRENCY,
+        "customer": customer_id,
+        "payment_method": payment_method,
+        "off_session": True,
+        "confirm": True,
+        "metadata": {"order": order_number, "kind": "automatic"},
+    }
+    with _stripe_errors():
+        try:
+            intent = client.v1.payment_intents.create(
+                params, {"idempotency_key": idempotency_key}
+            ).to_dict()
+        except stripe.CardError as exc:
+            intent = _intent_of_declined_charge(client, exc)
+    state = _intent_state(intent)
+    logger.info(
+        "Off-session PaymentIntent %s for order %s: %s", state.id, order_number, state.status
+    )
     return state
 
 

@@ -16,6 +16,10 @@ API expects and localstripe follows along:
 - disputes exist: a charge of 4000000000000259 is disputed as fraudulent
   (``charge.dispute.created``), ``GET /v1/disputes/{id}`` and ``/v1/disputes`` read them and
   ``POST /v1/disputes/{id}/close`` accepts (loses) one (``charge.dispute.closed``);
+- an off-session PaymentIntent (``off_session=True, confirm=True``) of a card that wants 3-D
+  Secure (4000002760003184...) fails as Stripe's does: 402 ``authentication_required`` with the
+  PaymentIntent, left in ``requires_payment_method`` (localstripe answers ``requires_action``, a
+  challenge nobody is there to complete);
 - events carry the API version the shop's endpoint is registered at;
 - nothing is written to ``/tmp/localstripe.pickle`` (the store starts empty every time).
 
@@ -110,6 +114,7 @@ def install(*, api_version: str) -> None:
     _stamp_events(api_version)
     _refund_like_stripe()
     _dispute_like_stripe()
+    _off_session_authentication_like_stripe()
     server.app.middlewares.append(_attach_after_setup)
     for method, path, handler in (
         ("GET", "/v1/disputes", server.api_list_all(Dispute, "/v1/disputes")),
@@ -200,6 +205,56 @@ def _dispute_like_stripe() -> None:
             schedule_webhook(Event("charge.dispute.created", Dispute(self)))
 
     Charge._trigger_payment = _trigger_payment
+
+
+def _off_session_authentication_like_stripe() -> None:
+    """Stripe cannot ask for 3-D Secure with nobody at the page: an off-session charge of a card
+    that requires it fails with ``authentication_required`` (the customer is brought back on
+    session to pay). Nothing is charged and the PaymentIntent waits for a payment method."""
+    create = PaymentIntent._api_create
+    status = PaymentIntent.status
+    last_payment_error = PaymentIntent.last_payment_error
+
+    def _api_create(klass, confirm=None, off_session=None, **data):
+        wants_authentication = (
+            str(off_session).lower() == "true"
+            and str(confirm).lower() == "true"
+            and data.get("payment_method")
+            and PaymentMethod._api_retrieve(data["payment_method"])._requires_authentication()
+        )
+        if not wants_authentication:
+            return create(confirm=confirm, off_session=off_session, **data)
+        intent = create(**data)  # created, not confirmed
+        intent._authentication_required = True
+        schedule_webhook(Event("payment_intent.payment_failed", intent))
+        raise UserError(
+            402,
+            "Your card was declined. This transaction requires authentication.",
+            {
+                "code": "authentication_required",
+                "decline_code": "authentication_required",
+                "payment_intent": intent._export(),
+            },
+        )
+
+    def _status(self):
+        if getattr(self, "_authentication_required", False) and not self._canceled:
+            return "requires_payment_method"
+        return status.fget(self)
+
+    def _last_payment_error(self):
+        if getattr(self, "_authentication_required", False):
+            return {
+                "code": "authentication_required",
+                "decline_code": "authentication_required",
+                "message": "This transaction requires authentication.",
+                "payment_method": {"id": self.payment_method},
+            }
+        return last_payment_error.fget(self)
+
+    PaymentIntent._api_create = classmethod(_api_create)
+    PaymentIntent.status = property(_status)
+    PaymentIntent.last_payment_error = property(_last_payment_error)
 
 
 _pending: set[asyncio.Future] = set()

@@ -94,9 +94,13 @@ def reconcile_payments(*, older_than: dt.timedelta | None = None) -> ReconcileRe
         Order.objects.filter(pk=order.pk, updated_at__lt=cutoff).update(updated_at=timezone.now())
 
     stale = timezone.now() - dt.timedelta(hours=settings.STALE_ORDER_HOURS)
-    for order in Order.objects.filter(status__in=OPEN_FOR_DETAILS, updated_at__lt=stale).order_by(
-        "updated_at"
-    )[:BATCH]:
+    # An automatic renewal's order waits days between its retries (and for the customer's
+    # 3-D Secure): its own schedule decides, never staleness.
+    for order in (
+        Order.objects.filter(status__in=OPEN_FOR_DETAILS, updated_at__lt=stale)
+        .exclude(kind=Order.Kind.AUTOMATIC)
+        .order_by("updated_at")[:BATCH]
+    ):
         try:
             cancel_order(order=order)
             report.orders_canceled += 1
@@ -110,7 +114,8 @@ def _requeue_missing_mails(cutoff: dt.datetime) -> int:
     """Mails whose task was lost (broker down at commit): queue them again (T7, T8)."""
     recent = timezone.now() - STUCK_FOR_AT_MOST
     wanted = [
-        ("order_completed", Q(status__in=[S.PAID, S.FULFILLED, S.REFUNDED], paid_at__lt=cutoff, paid_at__gt=recent)),
+        # An automatic renewal's one mail is "license_extended".
+        ("order_completed", Q(status__in=[S.PAID, S.FULFILLED, S.REFUNDED], paid_at__lt=cutoff, paid_at__gt=recent, kind=Order.Kind.CHECKOUT)),
         ("license_extended", Q(status=S.FULFILLED, fulfilled_at__lt=cutoff, fulfilled_at__gt=recent)),
         ("refund_done", Q(status=S.REFUNDED, refunded_at__lt=cutoff, refunded_at__gt=recent)),
     ]  # fmt: skip

@@ -84,6 +84,8 @@ def apply_intent(*, order: Order, payment: Payment, intent: gateway.IntentState)
         if latest and order.status in (S.AWAITING_PAYMENT, S.REQUIRES_ACTION, S.DETAILS_ENTERED):
             order.status = S.PAYMENT_FAILED
             order.save(update_fields=["status", "updated_at"])
+            if order.is_automatic:
+                return  # the automatic-renewal service mails its own failure notices
             send_order_mail.delay(
                 order.pk,
                 "payment_failed",
@@ -127,4 +129,5 @@ def mark_paid(*, order: Order) -> None:
     order.paid_at = timezone.now()
     order.save(update_fields=["status", "paid_at", "updated_at"])
     fulfil_order.delay(order.pk)
-    send_order_mail.delay(order.pk, "order_completed")
+    if not order.is_automatic:  # an automatic renewal gets one mail, once extended
+        send_order_mail.delay(order.pk, "order_completed")

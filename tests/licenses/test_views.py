@@ -49,12 +49,13 @@ def test_license_list_query_count_does_not_grow_with_licenses(
 def test_another_customers_license_answers_404(customer_client, other_customer):
     theirs = LicenseFactory(owner=other_customer)
     assert customer_client.get(reverse("licenses:detail", args=[theirs.serial])).status_code == 404
-    response = customer_client.post(
-        reverse("licenses:auto_renew", args=[theirs.serial]), {"enabled": "on"}
-    )
-    assert response.status_code == 404
+    theirs.auto_renew = True
+    theirs.save()
+    for name in ("renewals:switch_on", "renewals:switch_off", "renewals:replace_card"):
+        response = customer_client.post(reverse(name, args=[theirs.serial]), {"card": "1"})
+        assert response.status_code == 404, name
     theirs.refresh_from_db()
-    assert theirs.auto_renew is False
+    assert theirs.auto_renew is True
 
 
 def test_unknown_serial_answers_404(customer_client):
@@ -78,18 +79,6 @@ def test_license_page_marks_an_old_program_version(customer_client, customer):
     DeviceFactory(license=license, program_generation=2011, program_version="11.0.2.556")
     page = customer_client.get(reverse("licenses:detail", args=[license.serial])).content.decode()
     assert "旧バージョン" in page
-
-
-def test_automatic_renewal_can_be_switched_off_and_on(customer_client, customer):
-    license = LicenseFactory(owner=customer, auto_renew=True)
-    url = reverse("licenses:auto_renew", args=[license.serial])
-    customer_client.post(url, {"enabled": ""})
-    license.refresh_from_db()
-    assert license.auto_renew is False
-    customer_client.post(url, {"enabled": "on"})
-    license.refresh_from_db()
-    assert license.auto_renew is True
-    assert customer_client.get(url).status_code == 405
 
 
 def unowned_license_with_code():

@@ -13,6 +13,7 @@ from orders.payments import gateway
 from orders.payments.sync import apply_intent, sync_payment
 from orders.payments.testing import SetupDeclined, authenticate_3d_secure, confirm_card_setup
 from tests.helpers.orders import add_card, order_for, order_with_card, renewable_license
+from tests.helpers.renewals import switch_on_from_license_page
 from tests.helpers.stripe import DECLINED_ON_ADD, DECLINED_ON_CHARGE, OK, THREE_DS
 from tests.helpers.threads import run_together
 
@@ -257,7 +258,7 @@ def test_T3_upgrade_refused_at_confirm_when_automatic_renewal_was_switched_on_me
     )
     add_card(order, OK, email=customer.email)
     client.force_login(customer)
-    client.post(reverse("licenses:auto_renew", args=[license.serial]), {"enabled": "on"})
+    switch_on_from_license_page(client, license)
     license.refresh_from_db()
     assert license.auto_renew
 
@@ -270,7 +271,7 @@ def test_T3_upgrade_refused_at_confirm_when_automatic_renewal_was_switched_on_me
     assert license.product == order.from_product
 
     # Switched off again, the same order goes through as the upgrade.
-    client.post(reverse("licenses:auto_renew", args=[license.serial]), {"enabled": ""})
+    client.post(reverse("renewals:switch_off", args=[license.serial]))
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("orders:confirm", args=[order.number]))
     order.refresh_from_db()

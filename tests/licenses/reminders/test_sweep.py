@@ -75,7 +75,7 @@ def test_auto_renewal_lapsed_opted_out_revoked_and_unregistered_licenses_get_non
     on = sweep_day()
     in_7_days = on + dt.timedelta(7)
     control = license_expiring(in_7_days, product=product)
-    # Issue 11 replaces these with the automatic-renewal notice; until then they get nothing.
+    # Automatic renewal's notice and charge mails replace these before the expiry date.
     license_expiring(in_7_days, product=product, auto_renew=True)
     license_expiring(on - dt.timedelta(400), product=product)
     opted_out = license_expiring(in_7_days, product=product)
@@ -89,6 +89,22 @@ def test_auto_renewal_lapsed_opted_out_revoked_and_unregistered_licenses_get_non
     assert result.queued == 1
     assert [message.to for message in mailoutbox] == [[control.owner.email]]
     assert sent_keys() == {(control.pk, in_7_days, 7)}
+
+
+def test_automatic_renewal_that_did_not_renew_gets_the_reminders_after_expiry(
+    product, sweep, mailoutbox, settings
+):
+    """Issue 11: until the expiry date automatic renewal speaks for itself (notice, charge,
+    "not renewed"); a license still expired after it was not renewed, and the reminders after
+    expiry tell how to renew by hand."""
+    settings.REMINDER_OFFSETS_DAYS = [0, -7]
+    on = timezone.localdate()  # the mail task checks against the day it runs
+    today = license_expiring(on, product=product, auto_renew=True)
+    week_ago = license_expiring(on - dt.timedelta(7), product=product, auto_renew=True)
+
+    assert sweep(on).queued == 1
+    assert sent_keys() == {(week_ago.pk, week_ago.expires_on, -7)}
+    assert today.pk not in {key[0] for key in sent_keys()}
 
 
 def test_a_second_run_sends_nothing_more(product, sweep, mailoutbox):
