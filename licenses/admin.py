@@ -224,7 +224,9 @@ class LicenseAdmin(admin.ModelAdmin):
     search_fields = ["serial", "owner__email"]
     date_hierarchy = "expires_on"
     raw_id_fields = ["owner"]
-    readonly_fields = ["created_at", "updated_at"]
+    # Automatic renewal needs the customer's consent and card (orders/renewals): an operator
+    # sees the switch but cannot turn it on for them.
+    readonly_fields = ["auto_renew", "created_at", "updated_at"]
     inlines = [DeviceInline, CodeInline, ReserveLicenseInline, LicenseEventInline]
     actions = ["correct_expiry"]
     show_full_result_count = False

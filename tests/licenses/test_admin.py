@@ -217,13 +217,16 @@ def _change_form_data(license, page: str, **changes):
     return data
 
 
-def test_expiry_and_product_are_read_only_on_the_change_form(operator_client, rows):
-    """A direct POST of a changed expiry or product changes nothing: no edit without a ledger row."""
+def test_expiry_product_and_auto_renew_are_read_only_on_the_change_form(operator_client, rows):
+    """A direct POST of a changed expiry or product changes nothing: no edit without a ledger row;
+    automatic renewal is switched on only by its customer, with consent and a card."""
     license = rows["license"]
     other_product = PriceFactory().product
     url = reverse("admin:licenses_license_change", args=[license.pk])
     page = operator_client.get(url).content.decode()
     assert 'name="expires_on"' not in page and 'name="product"' not in page
+    assert 'name="auto_renew"' not in page
+    assert not license.auto_renew
     before = (license.expires_on, license.product_id, license.events.count())
 
     response = operator_client.post(
@@ -235,7 +238,7 @@ def test_expiry_and_product_are_read_only_on_the_change_form(operator_client, ro
     assert response.status_code == 302  # saved: the editable fields only
     license.refresh_from_db()
     assert (license.expires_on, license.product_id, license.events.count()) == before
-    assert license.auto_renew
+    assert not license.auto_renew
 
 
 def test_correct_expiry_action_asks_date_and_reason_and_writes_the_ledger_row(
