@@ -14,7 +14,7 @@ import logging
 import os
 
 from celery import Celery, Task, signals
-from django.db import transaction
+from django.db import close_old_connections, transaction
 
 from config import broker
 from config.folders import ensure_local_folders
@@ -69,3 +69,14 @@ app.autodiscover_tasks()
 @signals.beat_init.connect
 def _create_local_folders(**kwargs) -> None:
     ensure_local_folders()
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _close_old_connections(sender=None, **kwargs) -> None:
+    """What Django does around each request, around each task: a connection that broke or
+    outlived ``CONN_MAX_AGE`` is closed, a healthy one kept (``CELERY_DB_REUSE_MAX`` stops
+    Celery's fix-up from closing every one). Not for eager tasks, which run inside the caller's
+    transaction."""
+    if not getattr(getattr(sender, "request", None), "is_eager", False):
+        close_old_connections()

@@ -15,7 +15,12 @@ from kombu import Connection
 from config.celery import app as celery_app
 from tests.factories import LicenseFactory
 from tests.plugins.worker import _drop_broker_connections, wait_until
-from tests.plugins.worker_tasks import attempts, set_auto_renew, sleep_then_set_auto_renew
+from tests.plugins.worker_tasks import (
+    attempts,
+    record_connections,
+    set_auto_renew,
+    sleep_then_set_auto_renew,
+)
 
 FILESYSTEM_BROKER = settings.CELERY_BROKER_URL.startswith("filesystem://")
 
@@ -183,3 +188,18 @@ def test_filesystem_broker_never_shows_a_message_before_it_is_whole(tmp_path, mo
         assert seen_while_writing == []  # no message file existed before the rename
         assert queue.get(timeout=1).payload == {"n": 1}
         queue.close()
+
+
+def test_a_pool_process_keeps_its_database_connection_between_tasks(
+    celery_worker_process, tmp_path
+):
+    """Issue 15: Celery's Django fix-up closed the connection around every task, so each task
+    opened a new one (on PostgreSQL the largest part of an extension); CELERY_DB_REUSE_MAX and
+    config.celery's close_old_connections keep a healthy one, as Django does between requests."""
+    record = tmp_path / "connections"
+    for done in range(1, 4):
+        record_connections.delay(str(record))
+        wait_until(lambda done=done: record.exists() and len(record.read_text().split()) == done)
+
+    opened = record.read_text().split()
+    assert len(set(opened)) == 1, f"connections opened after each task: {opened}"
