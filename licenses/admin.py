@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -22,6 +23,7 @@ from .models import (
     Product,
     RenewalPath,
     ReserveLicense,
+    serial_validator,
 )
 
 
@@ -209,6 +211,10 @@ class LicenseEventInline(ReadOnlyInline):
     ordering = ["-created_at", "-id"]
 
 
+SERIAL = re.compile(serial_validator.regex.pattern)
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+
+
 @admin.register(License)
 class LicenseAdmin(admin.ModelAdmin):
     list_display = [
@@ -228,6 +234,18 @@ class LicenseAdmin(admin.ModelAdmin):
     inlines = [DeviceInline, CodeInline, ReserveLicenseInline, LicenseEventInline]
     actions = ["correct_expiry"]
     show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        """A whole serial or a whole address is looked up through an index (the unique serial;
+        licenses 0008's index of UPPER(email) on PostgreSQL): under 50 ms over a million
+        licenses (bench/admin.py). Anything else is searched as part of a serial or an address,
+        which reads the whole table."""
+        term = search_term.strip()
+        if SERIAL.fullmatch(term.upper()):
+            return queryset.filter(serial=term.upper()), False
+        if EMAIL.fullmatch(term):
+            return queryset.filter(owner__email__iexact=term), False
+        return super().get_search_results(request, queryset, search_term)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
