@@ -127,6 +127,12 @@ def fresh_redis() -> Iterator:
 # --- Processes -------------------------------------------------------------------------------
 
 
+def queued(redis, queue: str = "celery") -> int:
+    """Tasks waiting in ``queue``, all priorities: kombu keeps one Redis list per priority step
+    (``celery``, ``celery\x06\x163``, …; the shop's mails wait at ``MAIL_PRIORITY``)."""
+    return sum(redis.llen(f"{queue}\x06\x16{step}" if step else queue) for step in (0, 3, 6, 9))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

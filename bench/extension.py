@@ -63,7 +63,7 @@ def main() -> None:
                 [[kind, f"{count / (len(orders) - 1):g}"] for kind, count in statements.items()],
             )
         )
-        print(f"tasks queued in Redis: {redis.llen('celery')}")
+        print(f"tasks queued in Redis: {common.queued(redis)}")
 
 
 def paid_orders(count: int) -> list[int]:

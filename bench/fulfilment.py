@@ -197,7 +197,7 @@ def drain(processes: common.Processes, redis) -> None:
     """Wait until the queue is empty and nothing is in progress (the mails queued last)."""
     wait_until(
         processes,
-        lambda: redis.llen("celery") == 0 and redis.hlen("unacked") == 0,
+        lambda: common.queued(redis) == 0 and redis.hlen("unacked") == 0,
         "the queue to drain",
     )
 

@@ -170,7 +170,7 @@ def row(concurrency: int, name: str, result: common.Load, *, bare: float, floor:
 def stored_and_queued(redis) -> tuple[int, int]:
     from orders.models import WebhookEvent
 
-    return WebhookEvent.objects.count(), redis.llen("celery")
+    return WebhookEvent.objects.count(), common.queued(redis)
 
 
 if __name__ == "__main__":

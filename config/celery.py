@@ -28,6 +28,13 @@ logger = logging.getLogger(__name__)
 # quick retry, then give up: the sweeps queue the work later.
 PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1}
 
+# Mails are follow-ups: with Redis a worker takes every waiting task of the default priority (0,
+# extensions, webhooks, refunds) before a mail (kombu keeps one list per priority step and reads
+# them in order; lower is sooner). A burst of payments or a reminder sweep then delays mails by
+# seconds, never an extension behind the mails (issue 15, bench/fulfilment.py). The filesystem
+# broker has no priorities: there every task keeps its place in line.
+MAIL_PRIORITY = 6
+
 # Options of a task whose service is idempotent: any error is retried, with growing pauses.
 RETRY_WITH_BACKOFF = {
     "autoretry_for": (Exception,),
@@ -41,8 +48,14 @@ RETRY_WITH_BACKOFF = {
 class OnCommitTask(Task):
     """Queued when the surrounding transaction commits (at once outside one), never raising."""
 
+    #: A mail or another follow-up that may wait behind the work it follows (MAIL_PRIORITY).
+    #: Celery deprecates its own ``priority`` task attribute (6.0), hence this one.
+    follow_up = False
+
     def apply_async(self, args=None, kwargs=None, **options):
         options.setdefault("retry_policy", PUBLISH_RETRY_POLICY)
+        if self.follow_up:
+            options.setdefault("priority", MAIL_PRIORITY)
         if not transaction.get_connection().in_atomic_block:
             return self._publish(args, kwargs, options)
         transaction.on_commit(lambda: self._publish(args, kwargs, options))

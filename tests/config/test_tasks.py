@@ -13,11 +13,16 @@ from django.db import transaction
 from kombu import Connection
 
 from config.celery import app as celery_app
+from licenses.reminders.services import send_expiry_reminder
+from licenses.reserves import send_reserve_mail
+from orders.mail import send_order_mail
 from tests.factories import LicenseFactory
 from tests.plugins.worker import _drop_broker_connections, wait_until
 from tests.plugins.worker_tasks import (
     attempts,
     record_connections,
+    record_follow_up,
+    record_label,
     set_auto_renew,
     sleep_then_set_auto_renew,
 )
@@ -207,3 +212,25 @@ def test_a_pool_process_keeps_its_database_connection_between_tasks(
         assert len(set(opened)) == 1, f"connections opened after each task: {opened}"
     else:
         assert opened == [opened[0], opened[0] + 1, opened[0] + 2]
+
+
+def test_mails_wait_behind_extensions_where_the_broker_has_priorities(
+    celery_worker_process, tmp_path
+):
+    """Issue 15: with Redis a queued extension runs before mails queued earlier (they are
+    follow-ups, MAIL_PRIORITY); the filesystem broker has no priorities and keeps the order."""
+    assert send_order_mail.follow_up and send_reserve_mail.follow_up
+    assert send_expiry_reminder.follow_up
+    record = tmp_path / "order"
+    celery_worker_process.stop()
+    for n in range(3):
+        record_follow_up.delay(str(record), f"mail {n}")
+    record_label.delay(str(record), "extension")
+    celery_worker_process.restart()
+
+    ran = wait_until(lambda: record.exists() and len(record.read_text().split("\n")) > 4 and record)
+    order = ran.read_text().split("\n")[:4]
+    if FILESYSTEM_BROKER:
+        assert order == ["mail 0", "mail 1", "mail 2", "extension"]
+    else:
+        assert order[0] == "extension" and sorted(order[1:]) == ["mail 0", "mail 1", "mail 2"]

@@ -24,6 +24,19 @@ def record_connections(record_file: str) -> None:
 
 
 @shared_task
+def record_label(record_file: str, label: str) -> None:
+    """Append ``label`` to ``record_file``: the order in which the worker ran such tasks."""
+    with Path(record_file).open("a") as file:
+        file.write(f"{label}\n")
+
+
+@shared_task(follow_up=True)
+def record_follow_up(record_file: str, label: str) -> None:
+    """``record_label`` published as a follow-up (a mail): at MAIL_PRIORITY."""
+    record_label(record_file, label)
+
+
+@shared_task
 def set_auto_renew(license_id: int, enabled: bool) -> None:
     """A small idempotent task on the test database: switch a license's automatic renewal."""
     services.set_auto_renew(license=License.objects.get(pk=license_id), enabled=enabled)
