@@ -31,6 +31,7 @@ import common
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=300)
+    parser.add_argument("--profile", action="store_true", help="cProfile the task bodies instead")
     args = parser.parse_args()
 
     with (
@@ -45,6 +46,9 @@ def main() -> None:
             f"{common.machine()}; PostgreSQL, Redis (no worker); {len(orders) - 1} extensions"
             f" (one more to warm up); CELERY_DB_REUSE_MAX={reuse_connections() or 'unset'}"
         )
+        if args.profile:
+            profile(orders)
+            return
         parts, statements = measure(orders)
         print(f"after the run: {common.load_average()}")
         rows = [
@@ -158,6 +162,23 @@ def measure(order_ids: list[int]):
     order = ["connect to PostgreSQL", *sorted(k for k in parts if k.startswith("SQL"))]
     order += ["publish (Redis)", "Python (ORM, Celery's apply_async, task body)", "whole task body"]
     return {k: parts[k] for k in order if k in parts}, dict(statements)
+
+
+def profile(order_ids: list[int]) -> None:
+    """The task bodies under cProfile: the 25 functions with the most time of their own."""
+    import cProfile
+    import pstats
+
+    from orders.tasks import fulfil_order
+
+    fulfil_order.run(order_ids[0])
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for order_id in order_ids[1:]:
+        fulfil_order.run(order_id)
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
 
 
 def reuse_connections() -> int | None:

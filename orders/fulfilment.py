@@ -34,18 +34,20 @@ def extend_license(*, order: Order) -> bool:
     Locks the order and the license; the ledger's unique (order, kind) row is the last guard
     should two workers get here at once on a database without row locks. Only ``order.pk`` is
     read from the argument: the order is read again under its lock, in one statement with its
-    license (locked too) and both products (not locked, read for the ledger), so an extension
-    is six statements and a commit (bench/extension.py).
+    license (locked too); the ledger takes the products by id, so a renewal is four statements
+    and a commit (an upgrade reads its new product too; bench/extension.py).
     """
     try:
         with transaction.atomic():
-            order = (
-                Order.objects.select_related("product", "license__product")
-                .select_for_update(of=("self", "license"))
-                .filter(pk=order.pk)
-                .first()
-            )
-            if order is None or order.status != S.PAID:
+            try:
+                order = (
+                    Order.objects.select_related("license")
+                    .select_for_update(of=("self", "license"))
+                    .get(pk=order.pk)
+                )
+            except Order.DoesNotExist:
+                return False
+            if order.status != S.PAID:
                 return False
             license = order.license
             record_license_change(
@@ -60,7 +62,8 @@ def extend_license(*, order: Order) -> bool:
                     term_years=order.term_years,
                     paid_on=timezone.localdate(order.paid_at),
                 ),
-                new_product=order.product,
+                # A renewal keeps its product (no product read); an upgrade reads the new one.
+                new_product=None if order.product_id == license.product_id else order.product,
                 order=order,
                 note=order.number,
             )

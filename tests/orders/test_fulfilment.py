@@ -1,5 +1,6 @@
-"""The extension's own cost (issue 15): the order, its license and both products read in one
-locked statement, no read before it, and the same statements whatever the order."""
+"""The extension's own cost (issue 15): the order and its license read in one locked statement,
+no read before it, the ledger's products by id (an upgrade reads its new product), and the same
+statements whatever the order."""
 
 import pytest
 from django.db import connection
@@ -26,7 +27,7 @@ def statements(queries) -> list[str]:
 
 
 @pytest.mark.parametrize("upgrade", [False, True])
-def test_an_extension_is_four_statements_with_no_lazy_product_read(customer, upgrade):
+def test_an_extension_is_four_statements_and_an_upgrade_reads_its_new_product(customer, upgrade):
     order = paid(order_for(customer, upgrade=upgrade))
     if upgrade:
         path = RenewalPath.objects.filter(
@@ -41,7 +42,9 @@ def test_an_extension_is_four_statements_with_no_lazy_product_read(customer, upg
         assert fulfil_order.run(order.pk) is True
 
     sql = statements(queries)
-    assert [s.split()[0].upper() for s in sql] == ["SELECT", "INSERT", "UPDATE", "UPDATE"]
+    verbs = [s.split()[0].upper() for s in sql]
+    assert verbs == ["SELECT", *(["SELECT"] if upgrade else []), "INSERT", "UPDATE", "UPDATE"]
+    assert "licenses_product" not in sql[0]  # the locked read joins the license only
     if connection.features.has_select_for_update_of:
         assert "FOR UPDATE OF" in sql[0]
     order.refresh_from_db()
