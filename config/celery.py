@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 
 from celery import Celery, Task, signals
+from django.conf import settings
 from django.db import close_old_connections, transaction
+from kombu.exceptions import OperationalError
 
 from config import broker
 from config.folders import ensure_local_folders
@@ -62,14 +65,35 @@ class OnCommitTask(Task):
         return None
 
     def _publish(self, args, kwargs, options):
+        down = _broker_down.get("since")
+        if down is not None and time.monotonic() - down < settings.CELERY_PUBLISH_PAUSE_SECONDS:
+            logger.warning("Did not queue %s%r: the broker was unreachable %.1f s ago; a sweep "
+                           "will queue it again", self.name, args, time.monotonic() - down)  # fmt: skip
+            return None
         try:
-            return super().apply_async(args, kwargs, **options)
-        except Exception:
+            result = super().apply_async(args, kwargs, **options)
+        except Exception as error:
             if self.app.conf.task_always_eager:
                 raise  # tests: an error in the task itself must surface
+            if isinstance(error, OperationalError):  # kombu: the broker cannot be reached
+                _broker_down["since"] = time.monotonic()
             logger.warning("Could not queue %s%r; a sweep will queue it again", self.name, args,
                            exc_info=True)  # fmt: skip
             return None
+        _broker_down.pop("since", None)
+        return result
+
+
+# When this process last found the broker unreachable. For CELERY_PUBLISH_PAUSE_SECONDS after
+# that it does not try again: with the broker down every webhook and checkout request would
+# otherwise wait for a refused connection and its retry (issue 15, bench/webhook_ingest.py
+# --broker-down); what it did not queue, the sweeps queue later.
+_broker_down: dict[str, float] = {}
+
+
+def resume_publishing() -> None:
+    """Try the broker again at the next publish (tests, after they bring the broker back)."""
+    _broker_down.clear()
 
 
 broker.register()  # filesystem:// writes its message files atomically (config/broker.py)

@@ -283,6 +283,9 @@ CELERY_TIMEZONE = TIME_ZONE
 # config.celery closes it between tasks when it is broken or older than CONN_MAX_AGE, as Django
 # does between requests.
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
+# After a process finds the broker unreachable it stops trying for so many seconds (config.celery):
+# requests answer at once, the sweeps queue what was not published.
+CELERY_PUBLISH_PAUSE_SECONDS = env.float("CELERY_PUBLISH_PAUSE_SECONDS", default=2)
 # DESIGN 6: the sweep that catches missed webhooks, unqueued events and unextended payments.
 # Development runs the sweep every minute and takes work left for a minute, so a demo whose worker
 # was killed recovers within one or two minutes; production defaults are gentler (README).

@@ -91,6 +91,36 @@ def test_a_broker_that_is_down_never_fails_the_transaction_that_queued(monkeypat
     assert auto_renew_of(license) is False  # committed, nothing ran
 
 
+@pytest.mark.django_db(transaction=True)
+def test_after_the_broker_was_unreachable_a_process_stops_trying_for_a_while(
+    monkeypatch, caplog, settings
+):
+    """Issue 15: with the broker down every request paid for a refused connection and its retry
+    (webhooks at a fifth of the floor write). After one failure a process skips the broker for
+    CELERY_PUBLISH_PAUSE_SECONDS (the sweeps queue the work), then tries again."""
+    license = LicenseFactory(auto_renew=False)
+    celery_app.conf.task_always_eager = False  # conftest's _celery_eager restores it
+    settings.CELERY_PUBLISH_PAUSE_SECONDS = 0.5
+    working_broker = os.environ.get("CELERY_BROKER_URL")
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")  # nothing listens there
+    _drop_broker_connections()
+    try:
+        set_auto_renew.delay(license.pk, True)
+        started = time.monotonic()
+        for _ in range(20):
+            assert set_auto_renew.delay(license.pk, True) is None
+        skipping = time.monotonic() - started
+        time.sleep(0.6)
+        set_auto_renew.delay(license.pk, True)  # the pause is over: the broker is tried again
+    finally:
+        monkeypatch.undo()
+        _drop_broker_connections()
+    assert caplog.text.count("Could not queue") == 2  # the first and the one after the pause
+    assert caplog.text.count("Did not queue") == 20
+    assert skipping < 0.25, f"20 skipped publishes took {skipping:.3f} s"
+    assert os.environ.get("CELERY_BROKER_URL") == working_broker
+
+
 def test_task_is_delivered_again_when_its_pool_process_dies(celery_worker_process, tmp_path):
     """reject_on_worker_lost: the worker sees its pool process die and puts the task back."""
     license = LicenseFactory(auto_renew=False)
