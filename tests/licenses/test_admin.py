@@ -7,6 +7,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -211,6 +212,22 @@ def test_the_index_of_upper_email_exists_on_postgresql_only():
                 "SELECT name FROM sqlite_master WHERE name = 'licenses_user_email_upper_idx'"
             )
             assert cursor.fetchall() == []
+
+
+def test_license_page_queries_are_the_same_for_1_and_40_ledger_rows(operator_client):
+    """Issue 15: the ledger inline read each row's products, code and actor one by one."""
+    counts = []
+    for rows in (1, 40):
+        license = LicenseFactory()
+        for _ in range(rows - 1):
+            LicenseEventFactory(license=license, actor=UserFactory(), old_product=license.product)
+        url = reverse("admin:licenses_license_change", args=[license.pk])
+        operator_client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            page = operator_client.get(url)
+        assert page.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
 
 
 def test_ledger_is_read_only_in_admin(operator_client, rows):
