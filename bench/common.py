@@ -5,7 +5,9 @@ and after), starts what it needs on free loopback ports and stops it again, on C
 The shop runs as in production: ``DEBUG`` off, gunicorn sync workers, PostgreSQL, Redis.
 
 Environment (optional): ``BENCH_POSTGRES`` (server URL without database, default
-``postgres://postgres@127.0.0.1:5432``), ``BENCH_REDIS`` (default ``redis://127.0.0.1:6379/9``).
+``postgres://postgres@127.0.0.1:5432``), ``BENCH_REDIS`` (default ``redis://127.0.0.1:6379/9``),
+``BENCH_DATABASE_PREFIX`` (put before each database name, so that runs of several checkouts on
+one server do not drop each other's databases; default none).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ if str(ROOT) not in sys.path:
 
 POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/9")
+DATABASE_PREFIX = os.environ.get("BENCH_DATABASE_PREFIX", "")
 WEBHOOK_SECRET = "whsec_bench"  # noqa: S105  (signs bench events on loopback only)
 STARTUP_SECONDS = 30
 
@@ -77,6 +80,9 @@ def setup_django(env: dict, *, collectstatic: bool = False) -> None:
 
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
+    from bench import floors
+
+    floors.create_tables()
     if collectstatic:  # DEBUG off: templates need the manifest of the static files
         call_command("collectstatic", verbosity=0, interactive=False)
 
@@ -85,6 +91,8 @@ def setup_django(env: dict, *, collectstatic: bool = False) -> None:
 def fresh_database(name: str) -> Iterator[str]:
     """Create database ``name`` (dropping a leftover one) and drop it again at the end."""
     import psycopg
+
+    name = DATABASE_PREFIX + name
 
     def admin(sql: str) -> None:
         with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
@@ -117,6 +125,12 @@ def fresh_redis() -> Iterator:
 
 
 # --- Processes -------------------------------------------------------------------------------
+
+
+def queued(redis, queue: str = "celery") -> int:
+    """Tasks waiting in ``queue``, all priorities: kombu keeps one Redis list per priority step
+    (``celery``, ``celery\x06\x163``, …; the shop's mails wait at ``MAIL_PRIORITY``)."""
+    return sum(redis.llen(f"{queue}\x06\x16{step}" if step else queue) for step in (0, 3, 6, 9))
 
 
 def free_port() -> int:

@@ -214,12 +214,12 @@ def measure_sweep(on: dt.date, redis, *, label: str) -> list:
 
     from licenses.reminders.services import sweep_reminders
 
-    before = redis.llen("celery")
+    before = common.queued(redis)
     started = time.monotonic()
     with CaptureQueriesContext(connection) as queries:
         result = sweep_reminders(on=on)
     seconds = time.monotonic() - started
-    tasks = redis.llen("celery") - before
+    tasks = common.queued(redis) - before
     queued = result.queued
     print(
         f"\n{label}: {seconds:.2f} s, {len(queries)} SQL queries, {queued} mails queued "
@@ -243,11 +243,11 @@ def measure_fan_out(redis) -> None:
 
     message = json.loads(redis.lindex("celery", -1))  # the oldest: LPUSH adds on the left
     args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
-    before = redis.llen("celery")
+    before = common.queued(redis)
     started = time.monotonic()
     count = queue_reminder_batch(*args)
     seconds = time.monotonic() - started
-    assert redis.llen("celery") - before == count
+    assert common.queued(redis) - before == count
     print(
         f"\nfan-out of one batch (what a worker does): {count} mail tasks queued in "
         f"{seconds:.2f} s, {seconds / count * 1000:.2f} ms per mail"

@@ -1,13 +1,14 @@
-"""Webhook ingestion vs a bare Django view: throughput and latency (issue 4, DESIGN 10).
+"""Webhook ingestion vs the floor write and a bare view: throughput and latency (DESIGN 10).
 
     .venv/bin/python bench/webhook_ingest.py [--requests 3000] [--workers 4]
 
-One gunicorn (sync workers, DEBUG off, PostgreSQL, Redis broker) serves the shop and the bare
-view ``/bench/bare/``. The load generator POSTs signed, distinct ``payment_intent.succeeded``
+One gunicorn (sync workers, DEBUG off, PostgreSQL, Redis broker) serves the shop, the bare
+view ``/bench/bare/`` and the floor write ``/bench/floor/write/`` (stores the body as one row
+and commits; ``bench/floors.py``). Budget: the webhook at least 0.5 x the floor write. The load generator POSTs signed, distinct ``payment_intent.succeeded``
 events for PaymentIntents the shop does not know. Each is verified, stored (one row), and its
 processing task published to Redis by ``transaction.on_commit`` inside the request. No worker
-runs, so the queue only grows (the run checks it holds one task per event). The bare view gets
-the same bodies. Rounds alternate between the two so drift hits both alike.
+runs, so the queue only grows (the run checks it holds one task per event). The bare view and
+the floor get the same bodies. Rounds alternate between the three so drift hits them alike.
 
 ``--broker-down`` points the shop at a closed loopback port instead of Redis (DESIGN 6: the
 event is still stored and answered 200; the sweep queues it later).
@@ -53,11 +54,11 @@ def main() -> None:
             warm_up(port, events)
             rows = []
             for concurrency in levels:
-                results = {"bare view": common.Load(), "webhook": common.Load()}
+                results = {name: common.Load() for name, _path in ENDPOINTS}
                 per_round = -(-args.requests // ROUNDS)
                 for _ in range(ROUNDS):
                     bodies = [events.next() for _ in range(per_round)]
-                    for name, path in (("bare view", "/bench/bare/"), ("webhook", WEBHOOK)):
+                    for name, path in ENDPOINTS:
                         results[name].add(
                             common.load(
                                 port,
@@ -70,14 +71,26 @@ def main() -> None:
                 processes.check("gunicorn")
                 processes.report_errors("gunicorn", results.values())
                 bare = results["bare view"].per_second
+                floor = results["floor write"].per_second
                 for name, result in results.items():
-                    rows.append(row(concurrency, name, result, result.per_second / bare))
+                    rows.append(row(concurrency, name, result, bare=bare, floor=floor))
             print(f"after the run: {common.load_average()}")
             stored, queued = stored_and_queued(redis)
             print(f"request body {len(events.next()[0])} bytes")
             print(
                 common.table(
-                    ["clients", "endpoint", "ok", "errors", "req/s", "p50 ms", "p99 ms", "vs bare"],
+                    [
+                        "clients",
+                        "endpoint",
+                        "ok",
+                        "errors",
+                        "req/s",
+                        "p50 ms",
+                        "p99 ms",
+                        "vs bare",
+                        "vs floor",
+                        "≥ 0.5 floor",
+                    ],
                     rows,
                 )
             )
@@ -85,6 +98,9 @@ def main() -> None:
 
 
 WEBHOOK = "/stripe/webhook/"
+FLOOR = "/bench/floor/write/"
+ENDPOINTS = (("bare view", "/bench/bare/"), ("floor write", FLOOR), ("webhook", WEBHOOK))
+BUDGET = 0.5
 
 
 class EventMaker:
@@ -129,13 +145,14 @@ def post(path: str, body: bytes, signature: str) -> bytes:
 
 def warm_up(port: int, events: EventMaker) -> None:
     """Every gunicorn worker opens its database and broker connections before we measure."""
-    for path in ("/bench/bare/", WEBHOOK):
+    for _name, path in ENDPOINTS:
         bodies = [events.next() for _ in range(100)]
         common.load(port, lambda i, p=path, b=bodies: post(p, *b[i]), count=100, concurrency=8,
                     max_seconds=30)  # fmt: skip
 
 
-def row(concurrency: int, name: str, result: common.Load, ratio: float) -> list:
+def row(concurrency: int, name: str, result: common.Load, *, bare: float, floor: float) -> list:
+    ratio = result.per_second / floor
     return [
         concurrency,
         name,
@@ -144,14 +161,16 @@ def row(concurrency: int, name: str, result: common.Load, ratio: float) -> list:
         f"{result.per_second:.0f}",
         common.ms(common.percentile(result.latencies, 50)),
         common.ms(common.percentile(result.latencies, 99)),
+        f"{result.per_second / bare:.2f}",
         f"{ratio:.2f}",
+        "-" if name != "webhook" else ("yes" if ratio >= BUDGET else "NO"),
     ]
 
 
 def stored_and_queued(redis) -> tuple[int, int]:
     from orders.models import WebhookEvent
 
-    return WebhookEvent.objects.count(), redis.llen("celery")
+    return WebhookEvent.objects.count(), common.queued(redis)
 
 
 if __name__ == "__main__":

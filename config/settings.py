@@ -278,6 +278,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
 CELERY_TIMEZONE = TIME_ZONE
+# Celery's Django fix-up closes the database connection before and after every task unless this
+# is set; a new PostgreSQL connection per task was the largest part of an extension (issue 15,
+# bench/extension.py). Now a pool process keeps its connection, recycled after so many tasks, and
+# config.celery closes it between tasks when it is broken or older than CONN_MAX_AGE, as Django
+# does between requests.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
+# After a process finds the broker unreachable it stops trying for so many seconds (config.celery):
+# requests answer at once, the sweeps queue what was not published.
+CELERY_PUBLISH_PAUSE_SECONDS = env.float("CELERY_PUBLISH_PAUSE_SECONDS", default=2)
 # DESIGN 6: the sweep that catches missed webhooks, unqueued events and unextended payments.
 # Development runs the sweep every minute and takes work left for a minute, so a demo whose worker
 # was killed recovers within one or two minutes; production defaults are gentler (README).

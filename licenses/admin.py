@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -22,6 +23,7 @@ from .models import (
     Product,
     RenewalPath,
     ReserveLicense,
+    serial_validator,
 )
 
 
@@ -183,11 +185,17 @@ class ReserveLicenseInline(ReadOnlyInline):
     fields = ["activation_code", "switch", "state", "device", "created_at", "switched_at", "event"]
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("activation_code", "device", "event")
+
 
 class CodeInline(ReadOnlyInline):
     model = ActivationCode
     fields = ["code", "product", "term_years", "state", "redeemed_at"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product")
 
 
 class LicenseEventInline(ReadOnlyInline):
@@ -207,6 +215,19 @@ class LicenseEventInline(ReadOnlyInline):
     ]
     readonly_fields = fields
     ordering = ["-created_at", "-id"]
+
+    def get_queryset(self, request):
+        # Issue 15: each row showed its license (in its title), products, code and actor by a
+        # query of its own (128 queries for a ledger of 40 rows, bench/admin.py).
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("license", "old_product", "new_product", "activation_code", "actor")
+        )
+
+
+SERIAL = re.compile(serial_validator.regex.pattern)
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 
 
 @admin.register(License)
@@ -230,6 +251,18 @@ class LicenseAdmin(admin.ModelAdmin):
     inlines = [DeviceInline, CodeInline, ReserveLicenseInline, LicenseEventInline]
     actions = ["correct_expiry"]
     show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        """A whole serial or a whole address is looked up through an index (the unique serial;
+        licenses 0008's index of UPPER(email) on PostgreSQL): under 50 ms over a million
+        licenses (bench/admin.py). Anything else is searched as part of a serial or an address,
+        which reads the whole table."""
+        term = search_term.strip()
+        if SERIAL.fullmatch(term.upper()):
+            return queryset.filter(serial=term.upper()), False
+        if EMAIL.fullmatch(term):
+            return queryset.filter(owner__email__iexact=term), False
+        return super().get_search_results(request, queryset, search_term)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

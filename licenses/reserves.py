@@ -168,7 +168,7 @@ def mail_reserve(*, reserve: ReserveLicense, key: str) -> bool:
     )
 
 
-@shared_task(**RETRY_WITH_BACKOFF)
+@shared_task(follow_up=True, **RETRY_WITH_BACKOFF)
 def send_reserve_mail(reserve_id: int, key: str) -> bool:
     reserve = ReserveLicense.objects.select_related(
         "license__owner", "license__product", "activation_code__product"

@@ -33,6 +33,21 @@ def customer_licenses(*, user) -> QuerySet[License]:
     )
 
 
+def license_rows_version(*, licenses: list[License], today: dt.date) -> str:
+    """What the rows of ``/licenses/`` show depends on, for their cached fragment: today's date
+    (status, days left), and per license its ``updated_at`` (every change of expiry, product,
+    revocation or automatic renewal saves it) and its product's name. The language is the
+    template's to add."""
+    return (
+        today.isoformat()
+        + "|"
+        + "|".join(
+            f"{license.pk}.{license.updated_at.timestamp()}.{license.product.name}"
+            for license in licenses
+        )
+    )
+
+
 def customer_license(*, user, serial: str) -> License:
     """The signed-in customer's license, or 404 (the same answer for someone else's serial)."""
     license = (

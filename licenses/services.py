@@ -383,20 +383,22 @@ def record_license_change(
 
     The caller holds the license row lock (``select_for_update``) inside a transaction.
     """
-    new_product = new_product or license.product
+    # Products by id: the ledger needs no product row (an extension reads none, issue 15).
+    new_product_id = new_product.pk if new_product is not None else license.product_id
     event = LicenseEvent.objects.create(
         license=license,
         kind=kind,
         old_expires_on=license.expires_on,
         new_expires_on=new_expires_on,
-        old_product=license.product,
-        new_product=new_product,
+        old_product_id=license.product_id,
+        new_product_id=new_product_id,
         order=order,
         activation_code=activation_code,
         actor=actor,
         note=note,
     )
     license.expires_on = new_expires_on
-    license.product = new_product
+    if new_product is not None:
+        license.product = new_product
     license.save(update_fields=["expires_on", "product", "updated_at"])
     return event

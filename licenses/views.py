@@ -108,10 +108,15 @@ def account(request):
 @login_required
 def license_list(request):
     licenses = list(selectors.customer_licenses(user=request.user))
+    rows_version = selectors.license_rows_version(licenses=licenses, today=timezone.localdate())
     return render(
         request,
         "licenses/license_list.html",
-        {"licenses": licenses, "register_form": RegisterLicenseForm()},
+        {
+            "licenses": licenses,
+            "rows_version": rows_version,
+            "register_form": RegisterLicenseForm(),
+        },
     )
 
 

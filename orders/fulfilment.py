@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from config.celery import RETRY_WITH_BACKOFF
 from licenses.dates import extended_expiry
-from licenses.models import License, LicenseEvent, RenewalPath
+from licenses.models import LicenseEvent, RenewalPath
 from licenses.services import record_license_change
 
 from .mail import send_order_mail
@@ -32,14 +32,24 @@ def extend_license(*, order: Order) -> bool:
     """K10, T8: extend the license once for a paid order. Returns True if this call did it.
 
     Locks the order and the license; the ledger's unique (order, kind) row is the last guard
-    should two workers get here at once on a database without row locks.
+    should two workers get here at once on a database without row locks. Only ``order.pk`` is
+    read from the argument: the order is read again under its lock, in one statement with its
+    license (locked too); the ledger takes the products by id, so a renewal is four statements
+    and a commit (an upgrade reads its new product too; bench/extension.py).
     """
     try:
         with transaction.atomic():
-            order = Order.objects.select_for_update().get(pk=order.pk)
+            try:
+                order = (
+                    Order.objects.select_related("license")
+                    .select_for_update(of=("self", "license"))
+                    .get(pk=order.pk)
+                )
+            except Order.DoesNotExist:
+                return False
             if order.status != S.PAID:
                 return False
-            license = License.objects.select_for_update().get(pk=order.license_id)
+            license = order.license
             record_license_change(
                 license=license,
                 kind=(
@@ -52,7 +62,8 @@ def extend_license(*, order: Order) -> bool:
                     term_years=order.term_years,
                     paid_on=timezone.localdate(order.paid_at),
                 ),
-                new_product=order.product,
+                # A renewal keeps its product (no product read); an upgrade reads the new one.
+                new_product=None if order.product_id == license.product_id else order.product,
                 order=order,
                 note=order.number,
             )
@@ -83,6 +94,6 @@ def nudge_fulfilment(*, order: Order) -> bool:
 
 @shared_task(**RETRY_WITH_BACKOFF)
 def fulfil_order(order_id: int) -> bool:
-    """T8: extend the license of a paid order (exactly once, see ``extend_license``)."""
-    order = Order.objects.filter(pk=order_id).first()
-    return bool(order) and extend_license(order=order)
+    """T8: extend the license of a paid order (exactly once, see ``extend_license``, which reads
+    the order itself under its lock: no read before it)."""
+    return extend_license(order=Order(pk=order_id))

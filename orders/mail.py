@@ -57,7 +57,7 @@ def mail_order(
     )
 
 
-@shared_task(**RETRY_WITH_BACKOFF)
+@shared_task(follow_up=True, **RETRY_WITH_BACKOFF)
 def send_order_mail(
     order_id: int, template: str, key: str | None = None, extra: dict[str, Any] | None = None
 ) -> bool:

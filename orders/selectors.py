@@ -27,6 +27,15 @@ def customer_orders(*, user) -> QuerySet[Order]:
     )
 
 
+def order_rows_version(*, orders: list[Order]) -> str:
+    """What the rows of ``/orders/`` show depends on, for their cached fragment: per order its
+    ``updated_at`` (saved with every change of status) and its product's name. The language is
+    the template's to add."""
+    return "|".join(
+        f"{order.pk}.{order.updated_at.timestamp()}.{order.product.name}" for order in orders
+    )
+
+
 def latest_payment(*, order: Order) -> Payment | None:
     return order.payments.order_by("-attempt").first()
 

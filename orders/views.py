@@ -364,10 +364,11 @@ def order_status(request, number: str):
 
 @login_required
 def order_list(request):
+    orders = list(selectors.customer_orders(user=request.user))
     return render(
         request,
         "orders/order_list.html",
-        {"orders": list(selectors.customer_orders(user=request.user))},
+        {"orders": orders, "rows_version": selectors.order_rows_version(orders=orders)},
     )
 
 

@@ -172,7 +172,7 @@ def send_reminder(*, license: License, expires_on: dt.date, offset_days: int) ->
     )
 
 
-@shared_task(rate_limit=settings.REMINDER_SEND_RATE, **RETRY_WITH_BACKOFF)
+@shared_task(follow_up=True, rate_limit=settings.REMINDER_SEND_RATE, **RETRY_WITH_BACKOFF)
 def send_expiry_reminder(license_id: int, expires_on: str, offset_days: int) -> bool:
     license = License.objects.select_related("product", "owner").filter(pk=license_id).first()
     if license is None:

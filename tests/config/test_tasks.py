@@ -13,9 +13,19 @@ from django.db import transaction
 from kombu import Connection
 
 from config.celery import app as celery_app
+from licenses.reminders.services import send_expiry_reminder
+from licenses.reserves import send_reserve_mail
+from orders.mail import send_order_mail
 from tests.factories import LicenseFactory
 from tests.plugins.worker import _drop_broker_connections, wait_until
-from tests.plugins.worker_tasks import attempts, set_auto_renew, sleep_then_set_auto_renew
+from tests.plugins.worker_tasks import (
+    attempts,
+    record_connections,
+    record_follow_up,
+    record_label,
+    set_auto_renew,
+    sleep_then_set_auto_renew,
+)
 
 FILESYSTEM_BROKER = settings.CELERY_BROKER_URL.startswith("filesystem://")
 
@@ -79,6 +89,36 @@ def test_a_broker_that_is_down_never_fails_the_transaction_that_queued(monkeypat
         _drop_broker_connections()
     assert caplog.text.count("a sweep will queue it again") == 2
     assert auto_renew_of(license) is False  # committed, nothing ran
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_the_broker_was_unreachable_a_process_stops_trying_for_a_while(
+    monkeypatch, caplog, settings
+):
+    """Issue 15: with the broker down every request paid for a refused connection and its retry
+    (webhooks at a fifth of the floor write). After one failure a process skips the broker for
+    CELERY_PUBLISH_PAUSE_SECONDS (the sweeps queue the work), then tries again."""
+    license = LicenseFactory(auto_renew=False)
+    celery_app.conf.task_always_eager = False  # conftest's _celery_eager restores it
+    settings.CELERY_PUBLISH_PAUSE_SECONDS = 0.5
+    working_broker = os.environ.get("CELERY_BROKER_URL")
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")  # nothing listens there
+    _drop_broker_connections()
+    try:
+        set_auto_renew.delay(license.pk, True)
+        started = time.monotonic()
+        for _ in range(20):
+            assert set_auto_renew.delay(license.pk, True) is None
+        skipping = time.monotonic() - started
+        time.sleep(0.6)
+        set_auto_renew.delay(license.pk, True)  # the pause is over: the broker is tried again
+    finally:
+        monkeypatch.undo()
+        _drop_broker_connections()
+    assert caplog.text.count("Could not queue") == 2  # the first and the one after the pause
+    assert caplog.text.count("Did not queue") == 20
+    assert skipping < 0.25, f"20 skipped publishes took {skipping:.3f} s"
+    assert os.environ.get("CELERY_BROKER_URL") == working_broker
 
 
 def test_task_is_delivered_again_when_its_pool_process_dies(celery_worker_process, tmp_path):
@@ -183,3 +223,44 @@ def test_filesystem_broker_never_shows_a_message_before_it_is_whole(tmp_path, mo
         assert seen_while_writing == []  # no message file existed before the rename
         assert queue.get(timeout=1).payload == {"n": 1}
         queue.close()
+
+
+def test_a_pool_process_keeps_its_database_connection_between_tasks(
+    celery_worker_process, tmp_path
+):
+    """Issue 15: Celery's Django fix-up closed the connection around every task, so each task
+    opened a new one (on PostgreSQL the largest part of an extension); CELERY_DB_REUSE_MAX and
+    config.celery's close_old_connections keep a healthy one, as Django does between requests,
+    and honour CONN_MAX_AGE (0 for SQLite, where opening the file is cheap: a new one per task)."""
+    record = tmp_path / "connections"
+    for done in range(1, 4):
+        record_connections.delay(str(record))
+        wait_until(lambda done=done: record.exists() and len(record.read_text().split()) == done)
+
+    opened = [int(count) for count in record.read_text().split()]
+    if settings.DATABASES["default"].get("CONN_MAX_AGE"):
+        assert len(set(opened)) == 1, f"connections opened after each task: {opened}"
+    else:
+        assert opened == [opened[0], opened[0] + 1, opened[0] + 2]
+
+
+def test_mails_wait_behind_extensions_where_the_broker_has_priorities(
+    celery_worker_process, tmp_path
+):
+    """Issue 15: with Redis a queued extension runs before mails queued earlier (they are
+    follow-ups, MAIL_PRIORITY); the filesystem broker has no priorities and keeps the order."""
+    assert send_order_mail.follow_up and send_reserve_mail.follow_up
+    assert send_expiry_reminder.follow_up
+    record = tmp_path / "order"
+    celery_worker_process.stop()
+    for n in range(3):
+        record_follow_up.delay(str(record), f"mail {n}")
+    record_label.delay(str(record), "extension")
+    celery_worker_process.restart()
+
+    ran = wait_until(lambda: record.exists() and len(record.read_text().split("\n")) > 4 and record)
+    order = ran.read_text().split("\n")[:4]
+    if FILESYSTEM_BROKER:
+        assert order == ["mail 0", "mail 1", "mail 2", "extension"]
+    else:
+        assert order[0] == "extension" and sorted(order[1:]) == ["mail 0", "mail 1", "mail 2"]

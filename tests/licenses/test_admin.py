@@ -6,10 +6,12 @@ import re
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from licenses.models import AccountMail, ReserveLicense
+from licenses.models import AccountMail, License, ReserveLicense
 from licenses.reminders.models import ReminderSent
 from licenses.services import SUPPORT_GROUP, set_reminders
 from orders.models import Refund, StripeCustomer, WebhookEvent
@@ -155,6 +157,77 @@ def test_license_search_by_serial_and_owner_email(operator_client, rows):
     assert license.serial in operator_client.get(url, {"q": license.serial}).content.decode()
     page = operator_client.get(url, {"q": license.owner.email}).content.decode()
     assert license.serial in page
+
+
+def changelist_serials(client, query: str) -> set[str]:
+    page = client.get(reverse("admin:licenses_license_changelist"), {"q": query}).content.decode()
+    return set(re.findall(r"[A-Z0-9]{4}(?:-[A-Z0-9]{4}){3}", page))
+
+
+def test_license_search_by_whole_serial_or_address_uses_the_lookup_and_parts_still_match(
+    operator_client,
+):
+    """Issue 15: a whole serial (any case, spaces around) or a whole address (any case) is an
+    indexed lookup; part of either still finds the licenses as before."""
+    hanako = UserFactory(email="Hanako.Yamada@example.com")
+    first, second = LicenseFactory(owner=hanako), LicenseFactory(owner=hanako)
+    other = LicenseFactory(owner=UserFactory(email="taro@example.net"))
+
+    assert changelist_serials(operator_client, f"  {first.serial.lower()} ") == {first.serial}
+    assert changelist_serials(operator_client, "HANAKO.YAMADA@EXAMPLE.COM") == {
+        first.serial,
+        second.serial,
+    }
+    assert changelist_serials(operator_client, "hanako.yamada") == {first.serial, second.serial}
+    assert changelist_serials(operator_client, other.serial[5:9]) >= {other.serial}
+    assert changelist_serials(operator_client, "nobody@example.com") == set()
+
+
+def test_admin_search_queryset_is_the_indexed_lookup():
+    """The whole-serial and whole-address searches filter by equality (an index can serve it),
+    not by ``LIKE '%…%'``."""
+    model_admin = admin.site._registry[License]
+    queryset = License.objects.all()
+    by_serial, _ = model_admin.get_search_results(None, queryset, "mamo-1234-5678-9abc")
+    by_email, _ = model_admin.get_search_results(None, queryset, "A@Example.com")
+    assert "LIKE" not in str(by_serial.query).upper()
+    assert '"serial" = MAMO-1234-5678-9ABC' in str(by_serial.query)
+    assert "%" not in str(by_email.query)  # iexact, not icontains
+    if connection.vendor == "postgresql":
+        assert "UPPER(" in str(by_email.query) and "LIKE" not in str(by_email.query).upper()
+
+
+def test_the_index_of_upper_email_exists_on_postgresql_only():
+    """licenses 0008: PostgreSQL's iexact compares UPPER(email::text), which this index serves;
+    SQLite's iexact is a LIKE, which it would not, so SQLite does without."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'licenses_user_email_upper_idx'"
+            )
+            [(definition,)] = cursor.fetchall()
+            assert "upper((email)::text)" in definition
+        else:
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE name = 'licenses_user_email_upper_idx'"
+            )
+            assert cursor.fetchall() == []
+
+
+def test_license_page_queries_are_the_same_for_1_and_40_ledger_rows(operator_client):
+    """Issue 15: the ledger inline read each row's products, code and actor one by one."""
+    counts = []
+    for rows in (1, 40):
+        license = LicenseFactory()
+        for _ in range(rows - 1):
+            LicenseEventFactory(license=license, actor=UserFactory(), old_product=license.product)
+        url = reverse("admin:licenses_license_change", args=[license.pk])
+        operator_client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            page = operator_client.get(url)
+        assert page.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
 
 
 def test_ledger_is_read_only_in_admin(operator_client, rows):

@@ -34,6 +34,7 @@ from django.db import connection
 from kombu import pools
 
 from config.celery import app as celery_app
+from config.celery import resume_publishing
 
 STARTUP_TIMEOUT_SECONDS = 30
 STOP_TIMEOUT_SECONDS = 10
@@ -299,6 +300,7 @@ def _drop_broker_connections() -> None:
     pools.reset()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
+    resume_publishing()
 
 
 def _delete_redis_keys(broker_url: str, key_prefix: str) -> None:

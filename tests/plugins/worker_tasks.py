@@ -5,9 +5,35 @@ import time
 from pathlib import Path
 
 from celery import shared_task
+from django.db.backends.signals import connection_created
 
 from licenses import services
 from licenses.models import License
+
+_connections_opened = []
+connection_created.connect(lambda **kwargs: _connections_opened.append(1), weak=False)
+
+
+@shared_task
+def record_connections(record_file: str) -> None:
+    """Use the database, then append how many connections this pool process has opened so far
+    to ``record_file`` (a task that reconnects every time writes 1, 2, 3...)."""
+    License.objects.exists()
+    with Path(record_file).open("a") as file:
+        file.write(f"{len(_connections_opened)}\n")
+
+
+@shared_task
+def record_label(record_file: str, label: str) -> None:
+    """Append ``label`` to ``record_file``: the order in which the worker ran such tasks."""
+    with Path(record_file).open("a") as file:
+        file.write(f"{label}\n")
+
+
+@shared_task(follow_up=True)
+def record_follow_up(record_file: str, label: str) -> None:
+    """``record_label`` published as a follow-up (a mail): at MAIL_PRIORITY."""
+    record_label(record_file, label)
 
 
 @shared_task
