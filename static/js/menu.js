@@ -1,5 +1,6 @@
 // The header's menu on a phone: the navigation folds behind one "Menu" button (CSS shows the
-// button below 640 px only). Without this script the navigation simply stays open.
+// button, and folds the navigation, below 640 px only and only when scripts run, so the first
+// paint already has its final layout). Escape closes it again.
 (function () {
   "use strict";
   var header = document.querySelector(".site-header");
@@ -7,8 +8,6 @@
   if (!button) {
     return;
   }
-  header.classList.add("has-menu");
-  button.hidden = false;
   button.addEventListener("click", function () {
     var open = button.getAttribute("aria-expanded") !== "true";
     button.setAttribute("aria-expanded", open ? "true" : "false");
