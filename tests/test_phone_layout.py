@@ -154,4 +154,65 @@ def test_every_customer_page_fits_a_360_pixel_phone(live_server, page, name, lan
     box = primary.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (name, box)
     assert page.evaluate("window.scrollX") == 0
+    assert small_tap_targets(page) == [], f"{name}: tap targets under 44 px"
     screenshot(page, f"phone-{name}-{language}")
+
+
+def small_tap_targets(page: Page) -> list[str]:
+    """Buttons, fields and button-like links of our own markup (not localstripe's card field or
+    its 3-D Secure box) that are visible and less than 44 px tall. A check box's target is its
+    label row, so boxes are left out; links inside running text are too (WCAG 2.5.8 exempts
+    them)."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll(
+              '.button, button, select, textarea, input:not([type=hidden]):not([type=checkbox])'
+              + ':not([type=radio]), .main-nav a, .site-footer a')]
+            .filter((e) => e.closest('header, main, footer') && !e.closest('#card-element'))
+            .filter((e) => e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden')
+            .filter((e) => e.getBoundingClientRect().height < 44)
+            .map((e) => e.outerHTML.slice(0, 100))"""
+    )
+
+
+def test_header_menu_opens_and_closes_with_a_thumb(live_server, page):
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/")
+    nav = page.locator("#main-nav")
+    toggle = page.get_by_role("button", name="メニュー")
+
+    expect(nav).to_be_hidden()
+    assert toggle.bounding_box()["height"] >= 44
+    toggle.click()
+
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(nav.get_by_role("link", name="ヘルプ")).to_be_visible()
+    assert small_tap_targets(page) == []
+    screenshot(page, "phone-menu-open-ja")
+    page.keyboard.press("Escape")
+    expect(nav).to_be_hidden()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+
+
+def test_desktop_header_shows_the_navigation_without_a_menu_button(live_server, page):
+    page.goto(f"{live_server.url}/en/")
+
+    expect(page.locator(".menu-toggle")).to_be_hidden()
+    expect(page.locator("#main-nav").get_by_role("link", name="Help")).to_be_visible()
+    assert page.locator(".brand").bounding_box()["y"] == pytest.approx(
+        page.locator("#main-nav").bounding_box()["y"], abs=20
+    )  # one header row, as before
+
+
+def test_desktop_license_list_stays_a_table(live_server, page):
+    load_demo_data()
+    sign_in(page, live_server.url)
+    page.goto(f"{live_server.url}/licenses/")
+
+    expect(page.locator("table.licenses thead")).to_be_visible()
+    row = page.locator("table.licenses tbody tr").first
+    cells = row.locator("td")
+    # One line per license: every cell of the row starts at the same height.
+    tops = {round(cells.nth(i).bounding_box()["y"]) for i in range(cells.count())}
+    assert len(tops) == 1, tops
+    assert document_width(page) <= 1280
+    screenshot(page, "licenses-ja")
