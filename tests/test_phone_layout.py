@@ -68,7 +68,7 @@ PAGES: dict[str, Callable[[], Shown]] = {
     "login": lambda: Shown("/accounts/login/", "form.form button[type=submit]", signed_in=False),
     "signup": lambda: Shown("/accounts/signup/", "form.form button[type=submit]", signed_in=False),
     "password-reset": lambda: Shown(
-        "/accounts/password_reset/", "form button[type=submit]", signed_in=False
+        "/accounts/password_reset/", "main form button[type=submit]", signed_in=False
     ),
     "renew-entry": lambda: Shown("/renew/", "form button.primary", signed_in=False),
     "licenses": lambda: Shown("/licenses/", "a.button.primary[href*='/renew/']"),
