@@ -240,7 +240,12 @@ def report(results, *, version: str, chrome: str, runs: int) -> str:
         f"Lighthouse {version}, {chromium}, mobile emulation (Lighthouse's defaults: Moto G Power, "
         "simulated slow 4G, 4x CPU slowdown). Served as in production: gunicorn, `DEBUG` off, "
         "WhiteNoise, PostgreSQL with the demo data (bench/audit.py). "
-        f"Each page {runs} times, the run with the median performance score shown. Machine: "
+        + (
+            f"Each page audited {runs} times, the run with the median performance score shown. "
+            if runs > 1
+            else "Each page audited once (`--runs 1`): performance varies with the machine's load. "
+        )
+        + "Machine: "
         f"{common.machine()}.",
         "",
         "Targets: performance ≥ 95, accessibility, best practices and SEO 100.",
