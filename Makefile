@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install system-packages lint format messages ci clean
+.PHONY: run test install system-packages lint format messages ci clean audit
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version'
@@ -54,6 +54,11 @@ messages: install
 
 ci:
 	bash .ci/run
+
+# Lighthouse (pinned npm package, Node 20, Debian's Chromium) over every customer page on a
+# phone, served as in production; writes docs/audit.md. Not part of `make test`.
+audit: install
+	$(BIN)/python bench/audit.py $(AUDIT_ARGS)
 
 clean:
 	rm -rf var $(VENV)

@@ -144,7 +144,7 @@ def test_K8_a_new_products_code_of_the_same_line_extends_by_its_term_with_a_ledg
     assert (event.old_expires_on, event.new_expires_on) == (old_expiry, license.expires_on)
     assert event.actor == customer
     follow = customer_client.get(response["Location"])
-    assert "<td>アクティベーションコード追加</td>" in page_text(follow)  # the history row
+    assert '<td data-label="内容">アクティベーションコード追加</td>' in page_text(follow)  # history
 
 
 def test_K8_on_an_expired_license_the_new_period_starts_today(customer_client, customer):
