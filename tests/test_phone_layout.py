@@ -74,6 +74,7 @@ PAGES: dict[str, Callable[[], Shown]] = {
     "licenses": lambda: Shown("/licenses/", "a.button.primary[href*='/renew/']"),
     "license": lambda: Shown("/licenses/MAMO-DEMO-0002-3DEV/", "a.button.primary"),
     "license-add-code": lambda: Shown("/licenses/MAMO-DEMO-0006-ANDR/", "#codes button.primary"),
+    "auto-renewal": lambda: Shown("/licenses/MAMO-DEMO-0002-3DEV/auto-renewal/", "#next-button"),
     "choose": lambda: Shown("/renew/MAMO-DEMO-0008-TSST/", "table.terms button.primary"),
     "choose-twin-pack": lambda: Shown("/renew/MAMO-DEMO-0001-TWIN/", "#twin-pack button"),
     "choose-version-up": lambda: Shown("/renew/MAMO-DEMO-0004-W011/", "button.primary"),
