@@ -65,18 +65,26 @@ def start_order(
     return Order.objects.create(
         customer=customer,
         email=email or (customer.email if customer else ""),
-        license=license,
-        from_product=license.product,
-        product=option.product,
-        path_kind=option.path.kind,
-        term_years=term.term_years,
-        price=term.price,
-        price_kind=option.path.price_kind,
-        amount=term.amount,
-        tax=term.tax,
-        tax_rate=TAX_RATE,
         language=language,
+        **priced_order_fields(license=license, option=option, term=term),
     )
+
+
+def priced_order_fields(*, license: License, option, term) -> dict:
+    """What an order of ``license`` renewed as ``option`` for ``term`` records of the product and
+    the money (J1: priced on the server), for a checkout order and an automatic one alike."""
+    return {
+        "license": license,
+        "from_product": license.product,
+        "product": option.product,
+        "path_kind": option.path.kind,
+        "term_years": term.term_years,
+        "price": term.price,
+        "price_kind": option.path.price_kind,
+        "amount": term.amount,
+        "tax": term.tax,
+        "tax_rate": TAX_RATE,
+    }
 
 
 def prepare_card_setup(*, order: Order) -> str:

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from config.celery import RETRY_WITH_BACKOFF
 from config.mail import send_once, site_url
-from licenses.models import TAX_RATE, License
+from licenses.models import License
 from licenses.selectors import customer_preferences
 from licenses.services import set_auto_renew
 from orders.legal import AUTO_RENEWAL_TERMS_VERSION
@@ -35,6 +35,7 @@ from orders.models import Order, Payment, SavedCard
 from orders.payments import gateway
 from orders.payments.cards import customer_for_account
 from orders.payments.sync import apply_intent
+from orders.services import priced_order_fields
 
 from .models import AutoRenewal, RenewalAttempt, RenewalNotice
 from .selectors import (
@@ -280,16 +281,7 @@ def _automatic_order(*, license: License, on: dt.date) -> Order | str:
                 renews_expiry=license.expires_on,
                 customer=license.owner,
                 email=license.owner.email,
-                license=license,
-                from_product=license.product,
-                product=option.product,
-                path_kind=option.path.kind,
-                term_years=term.term_years,
-                price=term.price,
-                price_kind=option.path.price_kind,
-                amount=term.amount,
-                tax=term.tax,
-                tax_rate=TAX_RATE,
+                **priced_order_fields(license=license, option=option, term=term),
                 language=customer_preferences(user=license.owner).language
                 or settings.LANGUAGE_CODE,
                 status=S.DRAFT,
